@@ -1,0 +1,79 @@
+/*
+ * Backup sources: any archive libarchive reads (tar, pax, cpio, zip, 7z,
+ * ISO; gzip, bzip2, xz, zstd, lz4), the same wrapped in openssl enc
+ * -aes-256-cbc -pbkdf2 ("Salted__"), or a plain directory. The backup is
+ * read exactly once: each entry is checked, written into the staging folder
+ * and hashed in the same pass, and the whole is compared with
+ * MANIFEST.sha256 at the end (DESIGN.md, step P).
+ */
+#ifndef KMSRECOVER_BACKUP_H
+#define KMSRECOVER_BACKUP_H
+
+#include <stdint.h>
+
+#include "digest.h"
+#include "progress.h"
+
+struct secret;
+
+enum backup_kind { BACKUP_DIRECTORY, BACKUP_ARCHIVE, BACKUP_ENCRYPTED };
+
+/*
+ * Looks at source without reading it through: a directory, an archive, or
+ * an openssl enc file (starts with "Salted__", so a passphrase is needed).
+ * Returns 0 with *kind, or -1 with *cause (missing, unreadable, not a
+ * regular file or directory).
+ */
+int backup_probe(const char *source, enum backup_kind *kind, char **cause);
+
+struct backup_options {
+	const char *source;              /* archive file or directory */
+	const struct secret *passphrase; /* for BACKUP_ENCRYPTED, else NULL */
+	int iterations;                  /* PBKDF2 iterations (profile, default 10000) */
+	uint64_t free_space;             /* bytes free beside Kmsdata; 0 = do not check */
+};
+
+struct backup_result {
+	uint64_t files;          /* regular files staged (payload, manifest excluded) */
+	uint64_t bytes;          /* their bytes */
+	uint64_t bytes_read;     /* bytes read from the source (the archive as stored) */
+	char sha256[DIGEST_HEX_LEN + 1]; /* SHA-256 of the source file as stored; "" for a directory */
+	int manifest_found;
+	uint64_t manifest_entries;
+	char *payload; /* the tree to restore, relative to the staging folder: "" or the top folder ("Kmsdata") */
+	char **warnings; /* NULL-terminated, translated (e.g. no manifest); may be NULL */
+};
+
+/*
+ * Reads the backup once into a new folder staged_name under parent_fd
+ * (created 0700; must not exist). Refuses, naming the entry: paths with
+ * "..", absolute paths, anything through or to a symlink leaving the tree,
+ * hard links to outside, device nodes, FIFOs, sockets, set-id bits,
+ * an entry replacing a directory with a file or the reverse, duplicates,
+ * a manifest mismatch, a file missing from the manifest or a listed file
+ * missing from the backup, more bytes than free_space. Names in causes are
+ * escaped (no control characters reach a terminal or a log). Files are
+ * fsynced, then the folders. MANIFEST.sha256 (and BACKUP.INFO) at the
+ * archive's root are read but not written to the tree.
+ * Returns 0 with *result filled (backup_result_free after), or -1 with
+ * *cause; on failure the staging folder is removed again.
+ */
+int backup_stage(const struct backup_options *opt, int parent_fd, const char *staged_name,
+    const struct progress *progress, struct backup_result *result, char **cause);
+
+/*
+ * The same checks without writing anything (kmsrecover verify): the backup
+ * read through, hashed, compared with the manifest.
+ */
+int backup_validate(const struct backup_options *opt, const struct progress *progress,
+    struct backup_result *result, char **cause);
+
+void backup_result_free(struct backup_result *result);
+
+/*
+ * Escapes a name for display and logs: control characters, invalid UTF-8
+ * and backslashes as \xHH / \n / \\. Never NULL.
+ */
+char *backup_escape_name(const char *name);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * SHA-256 through OpenSSL's EVP (which uses the CPU's SHA extensions), and
+ * the backup's manifest: MANIFEST.sha256 in sha256sum format (DESIGN.md).
+ */
+#ifndef KMSRECOVER_DIGEST_H
+#define KMSRECOVER_DIGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DIGEST_LEN 32
+#define DIGEST_HEX_LEN 64
+#define MANIFEST_NAME "MANIFEST.sha256"
+
+struct digest; /* an EVP_MD_CTX for SHA-256 */
+
+struct digest *digest_new(void);
+void digest_update(struct digest *d, const void *buf, size_t len);
+/* Writes the 32-byte digest and resets d for reuse. */
+void digest_final(struct digest *d, unsigned char out[DIGEST_LEN]);
+void digest_free(struct digest *d);
+/* Lower-case hex, NUL-terminated. */
+void digest_hex(const unsigned char in[DIGEST_LEN], char out[DIGEST_HEX_LEN + 1]);
+
+/*
+ * A parsed manifest. Paths are normalised: a leading "./" dropped, runs of
+ * "/" folded. Lookups are exact (case-sensitive), as sha256sum -c is.
+ */
+struct manifest;
+
+/*
+ * Parses len bytes of sha256sum output ("<64 hex>  <path>" or
+ * "<64 hex> *<path>", one per line; blank lines ignored; CRLF tolerated).
+ * Returns 0 with *out, or -1 with *cause naming the line (translated;
+ * the caller adds the file name). Duplicate paths are an error.
+ */
+int manifest_parse(const char *buf, size_t len, struct manifest **out, char **cause);
+void manifest_free(struct manifest *m);
+size_t manifest_count(const struct manifest *m);
+
+/*
+ * Checks one file's digest against the manifest and marks the path seen.
+ * Returns 1 match, 0 mismatch, -1 the path is not in the manifest.
+ */
+int manifest_check(struct manifest *m, const char *path, const unsigned char digest[DIGEST_LEN]);
+
+/* The first path listed but never checked, or NULL when every one was. */
+const char *manifest_first_unseen(const struct manifest *m);
+/* How many paths were listed but never checked. */
+size_t manifest_unseen_count(const struct manifest *m);
+
+/* Normalises a path as the manifest does, into a new string. */
+char *manifest_normalize_path(const char *path);
+
+#endif
