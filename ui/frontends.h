@@ -1,1 +1,33 @@
-/* stub */
+/*
+ * The three frontends (DESIGN.md, "Layers"): each returns a struct frontend
+ * (src/frontend.h) to hand to the engine, freed with frontend_free().
+ */
+#ifndef KMSRECOVER_FRONTENDS_H
+#define KMSRECOVER_FRONTENDS_H
+
+#include <stdio.h>
+
+#include "frontend.h"
+
+/*
+ * Batch: unattended. Answers come from a table of key=value pairs (the
+ * command-line options and an answers file), looked up by fe_question.key.
+ * confirm() of a destructive question needs "yes"=1. A missing answer is
+ * FE_ERROR with a cause naming the option.
+ */
+struct batch_answers {
+	char **keys;   /* NULL-terminated */
+	char **values; /* same length */
+	int yes;       /* --yes */
+};
+struct frontend *batch_frontend_new(const struct batch_answers *answers, FILE *out);
+
+/* Text: line mode for serial consoles, TERM=dumb, screen readers. */
+struct frontend *text_frontend_new(FILE *in, FILE *out);
+
+/* Curses: the wizard. NULL with *cause when the terminal cannot carry it. */
+struct frontend *curses_frontend_new(char **cause);
+
+void frontend_free(struct frontend *fe);
+
+#endif
