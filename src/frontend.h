@@ -139,6 +139,9 @@ struct frontend {
 
 	/* The end: outcome and where things are. */
 	void (*summary)(struct frontend *fe, const struct fe_summary *s);
+
+	/* Frees fe and its data (after end()). */
+	void (*destroy)(struct frontend *fe);
 };
 
 /* Strips '&' hotkey marks from a label into a new string ("&&" -> "&"). */
