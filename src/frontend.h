@@ -81,6 +81,7 @@ struct fe_question {
 	int twice;          /* ask_secret(): ask twice, the two must match */
 	const char *const *suggestions; /* ask_text(): candidates (e.g. backups found on media); NULL-terminated, may be NULL */
 	const char *def_text;           /* ask_text(): the pre-filled answer; may be NULL */
+	int retry; /* > 0 when asked again because the last answer was refused (batch then gives up) */
 };
 
 struct fe_summary_line {
@@ -91,8 +92,8 @@ struct fe_summary_line {
 struct fe_summary {
 	int success;       /* the outcome */
 	const char *title; /* translated: "The KM Server is recovered." */
-	const struct fe_summary_line *lines;
-	size_t nlines;
+	const struct fe_summary_line *entries; /* (not "lines": term.h defines that) */
+	size_t nentries;
 	const char *reminder; /* translated: e.g. store the startup disk safely; may be NULL */
 };
 
@@ -146,7 +147,7 @@ struct frontend {
 
 /* Strips '&' hotkey marks from a label into a new string ("&&" -> "&"). */
 char *fe_label_plain(const char *label);
-/* The hotkey of a label (the character after a single '&'), or 0. */
+/* The hotkey of a label: the Unicode code point after a single '&', or 0. */
 int fe_label_hotkey(const char *label);
 
 #endif

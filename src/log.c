@@ -1,1 +1,252 @@
-/* stub: to be written */
+/*
+ * The transcript and the report (see log.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "log.h"
+#include "xmalloc.h"
+
+char *
+log_stamp_now(void)
+{
+	char buf[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	if (strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm) == 0)
+		buf[0] = '\0';
+	return xstrdup(buf);
+}
+
+char *
+log_iso_now(void)
+{
+	char buf[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	if (strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
+	return xstrdup(buf);
+}
+
+static FILE *
+log_open_private(const char *path, const char *mode, int flags)
+{
+	int fd;
+	FILE *f;
+
+	fd = open(path, flags | O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return NULL;
+	if (fchmod(fd, 0600) != 0 || (f = fdopen(fd, mode)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
+int
+transcript_open(struct transcript *t, const char *path, char **cause)
+{
+	t->path = xstrdup(path);
+	if ((t->f = log_open_private(path, "a", O_APPEND)) == NULL) {
+		/* TRANSLATORS: %1$s is a file's path, %2$s the system's reason. */
+		*cause = xasprintf(_("cannot open the transcript %1$s: %2$s"), path,
+		    strerror(errno));
+		free(t->path);
+		t->path = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+transcript_close(struct transcript *t)
+{
+	if (t->f != NULL)
+		fclose(t->f);
+	t->f = NULL;
+	free(t->path);
+	t->path = NULL;
+}
+
+void
+transcript_write(struct transcript *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *text, *stamp, *p;
+
+	if (t == NULL || t->f == NULL)
+		return;
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	stamp = log_iso_now();
+	fprintf(t->f, "%s ", stamp);
+	for (p = text; *p != '\0'; p++) {
+		fputc(*p, t->f);
+		if (*p == '\n' && p[1] != '\0')
+			fputs("    ", t->f);
+	}
+	if (p == text || p[-1] != '\n')
+		fputc('\n', t->f);
+	fflush(t->f);
+	fsync(fileno(t->f));
+	free(stamp);
+	free(text);
+}
+
+static void
+report_text_body(const struct report *r, FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "%s\n\n", _("kmsrecover report"));
+	fprintf(f, "%-22s %s\n", _("Task:"), r->task);
+	fprintf(f, "%-22s %s (%d)\n", _("Outcome:"), r->outcome, r->exit_code);
+	fprintf(f, "%-22s %s\n", _("Started:"), r->started);
+	fprintf(f, "%-22s %s\n", _("Finished:"), r->finished);
+	fprintf(f, "%-22s %s\n", _("Host:"), r->host);
+	fprintf(f, "%-22s %s\n", _("Service:"), r->service);
+	fprintf(f, "%-22s %s\n", _("Kmsdata:"), r->kmsdata);
+	fprintf(f, "%-22s %s\n", _("Backup:"), r->backup != NULL ? r->backup : "-");
+	fprintf(f, "%-22s %s\n", _("Backup SHA-256:"), r->backup_sha256 != NULL ? r->backup_sha256 : "-");
+	fprintf(f, "%-22s %s\n", _("Manifest checked:"), r->manifest_found ? _("yes") : _("no"));
+	fprintf(f, "%-22s %" PRIu64 "\n", _("Files restored:"), r->files);
+	fprintf(f, "%-22s %" PRIu64 "\n", _("Bytes restored:"), r->bytes);
+	fprintf(f, "%-22s %s\n", _("Quarantine:"), r->quarantine != NULL ? r->quarantine : "-");
+	if (r->downtime >= 0)
+		fprintf(f, "%-22s %.1f s\n", _("Service down for:"), r->downtime);
+	fprintf(f, "%-22s %s\n", _("Transcript:"), r->transcript != NULL ? r->transcript : "-");
+	if (r->message != NULL)
+		fprintf(f, "\n%s\n%s\n", _("What went wrong:"), r->message);
+	fprintf(f, "\n%s\n", _("Steps:"));
+	for (i = 0; i < r->nsteps; i++)
+		fprintf(f, "  %-3s %-10s %s\n", r->steps[i].id, r->steps[i].result,
+		    _(r->steps[i].title));
+}
+
+int
+report_write_text(const struct report *r, const char *path, char **cause)
+{
+	FILE *f;
+
+	if ((f = log_open_private(path, "w", O_TRUNC)) == NULL)
+		goto fail;
+	report_text_body(r, f);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		fclose(f);
+		goto fail;
+	}
+	if (fclose(f) != 0)
+		goto fail;
+	return 0;
+fail:
+	/* TRANSLATORS: %1$s is a file's path, %2$s the system's reason. */
+	*cause = xasprintf(_("cannot write the report %1$s: %2$s"), path, strerror(errno));
+	return -1;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void
+report_json_string(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void
+report_json_field(FILE *f, const char *key, const char *value, int comma)
+{
+	fprintf(f, "  \"%s\": ", key);
+	report_json_string(f, value);
+	fputs(comma ? ",\n" : "\n", f);
+}
+
+static void
+report_json_body(const struct report *r, FILE *f)
+{
+	size_t i;
+
+	fputs("{\n", f);
+	report_json_field(f, "task", r->task, 1);
+	report_json_field(f, "outcome", r->outcome, 1);
+	fprintf(f, "  \"exit_code\": %d,\n", r->exit_code);
+	report_json_field(f, "started", r->started, 1);
+	report_json_field(f, "finished", r->finished, 1);
+	report_json_field(f, "host", r->host, 1);
+	report_json_field(f, "service", r->service, 1);
+	report_json_field(f, "kmsdata", r->kmsdata, 1);
+	report_json_field(f, "backup", r->backup, 1);
+	report_json_field(f, "backup_sha256", r->backup_sha256, 1);
+	fprintf(f, "  \"manifest_checked\": %s,\n", r->manifest_found ? "true" : "false");
+	fprintf(f, "  \"files_restored\": %" PRIu64 ",\n", r->files);
+	fprintf(f, "  \"bytes_restored\": %" PRIu64 ",\n", r->bytes);
+	report_json_field(f, "quarantine", r->quarantine, 1);
+	if (r->downtime >= 0)
+		fprintf(f, "  \"downtime_seconds\": %.3f,\n", r->downtime);
+	else
+		fputs("  \"downtime_seconds\": null,\n", f);
+	report_json_field(f, "transcript", r->transcript, 1);
+	report_json_field(f, "message", r->message, 1);
+	fputs("  \"steps\": [\n", f);
+	for (i = 0; i < r->nsteps; i++) {
+		fputs("    {\"id\": ", f);
+		report_json_string(f, r->steps[i].id);
+		fputs(", \"title\": ", f);
+		report_json_string(f, r->steps[i].title);
+		fputs(", \"result\": ", f);
+		report_json_string(f, r->steps[i].result);
+		fputs(i + 1 < r->nsteps ? "},\n" : "}\n", f);
+	}
+	fputs("  ]\n}\n", f);
+}
+
+int
+report_write_json(const struct report *r, const char *path, char **cause)
+{
+	FILE *f;
+
+	if ((f = log_open_private(path, "w", O_TRUNC)) == NULL)
+		goto fail;
+	report_json_body(r, f);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		fclose(f);
+		goto fail;
+	}
+	if (fclose(f) != 0)
+		goto fail;
+	return 0;
+fail:
+	*cause = xasprintf(_("cannot write the report %1$s: %2$s"), path, strerror(errno));
+	return -1;
+}

@@ -1,2 +1,558 @@
+/*
+ * kmsrecover's command line: the options, the subcommands (recover, verify,
+ * demo), the locale and the catalogs, the choice of a frontend, and the
+ * process's hardening. Everything else is the engine's (procedure.c).
+ */
 #include "config.h"
-int main(void) { return 0; }
+
+#include <errno.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "demo.h"
+#include "frontends.h"
+#include "i18n.h"
+#include "procedure.h"
+#include "profile.h"
+#include "secret.h"
+#include "xmalloc.h"
+
+enum command { CMD_RECOVER, CMD_VERIFY, CMD_DEMO };
+
+struct cli {
+	enum command command;
+	const char *profile;
+	const char *frontend;
+	const char *answers;
+	const char *language;
+	const char *demo_dir;
+	int records;
+	int yes;
+	struct recovery_options opt;
+};
+
+enum {
+	OPT_PROFILE = 256, OPT_FRONTEND, OPT_BACKUP, OPT_STARTUP_DISK, OPT_ALPHA_FILE,
+	OPT_PASSPHRASE_FILE, OPT_DRY_RUN, OPT_RESUME, OPT_ROLLBACK, OPT_REMOVE_QUARANTINE,
+	OPT_KEEP_QUARANTINE, OPT_REPORT_JSON, OPT_ANSWERS, OPT_LANGUAGE, OPT_DIR, OPT_RECORDS,
+	OPT_HELP, OPT_VERSION
+};
+
+static const struct option main_options[] = {
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "frontend", required_argument, NULL, OPT_FRONTEND },
+	{ "backup", required_argument, NULL, OPT_BACKUP },
+	{ "startup-disk", optional_argument, NULL, OPT_STARTUP_DISK },
+	{ "alpha-file", required_argument, NULL, OPT_ALPHA_FILE },
+	{ "backup-passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+	{ "yes", no_argument, NULL, 'y' },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "rollback", no_argument, NULL, OPT_ROLLBACK },
+	{ "remove-quarantine", no_argument, NULL, OPT_REMOVE_QUARANTINE },
+	{ "keep-quarantine", no_argument, NULL, OPT_KEEP_QUARANTINE },
+	{ "report-json", required_argument, NULL, OPT_REPORT_JSON },
+	{ "answers", required_argument, NULL, OPT_ANSWERS },
+	{ "language", required_argument, NULL, OPT_LANGUAGE },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "records", required_argument, NULL, OPT_RECORDS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+main_usage(FILE *f)
+{
+	fprintf(f, _("Usage: kmsrecover [recover] [OPTION]...\n"
+		     "  or:  kmsrecover verify --backup PATH [OPTION]...\n"
+		     "  or:  kmsrecover demo [--dir DIR] [OPTION]...\n"
+		     "Recover an Exchange 5.5 Key Management Server after a complete rebuild\n"
+		     "(Microsoft KB Q198814), step by step, with a confirmation before each step.\n"
+		     "\n"));
+	fprintf(f, _("Commands:\n"
+		     "  recover       the recovery (the default)\n"
+		     "  verify        read a backup through and check it; change nothing\n"
+		     "  demo          build a rehearsal world with a stand-in KM Server and\n"
+		     "                recover it\n"
+		     "\n"));
+	fprintf(f, _("Options:\n"
+		     "      --profile FILE        the profile (default %s)\n"
+		     "      --frontend NAME       curses, text or batch (default: curses on a\n"
+		     "                            capable terminal, text otherwise)\n"
+		     "      --backup PATH         the backup: an archive, an encrypted archive or\n"
+		     "                            a folder\n"
+		     "      --startup-disk [PATH] read the alpha string from the startup disk:\n"
+		     "                            KMSPWD.INI or its folder; without PATH, search\n"
+		     "                            removable media\n"
+		     "      --alpha-file FILE     read the alpha string from FILE (- for stdin)\n"
+		     "      --backup-passphrase-file FILE\n"
+		     "                            the encrypted backup's passphrase, from FILE\n"),
+	    PROFILE_DEFAULT_PATH);
+	fprintf(f, _("  -y, --yes                 batch: go ahead with the steps that change\n"
+		     "                            the service and Kmsdata\n"
+		     "      --dry-run             walk every step, say what it would do, change\n"
+		     "                            nothing\n"
+		     "      --resume              continue an interrupted recovery\n"
+		     "      --rollback            undo an interrupted recovery\n"
+		     "      --remove-quarantine   remove the moved-aside files at the end\n"
+		     "      --keep-quarantine     keep them (the default in batch mode)\n"
+		     "      --report-json FILE    also write the report as JSON to FILE\n"
+		     "      --answers FILE        batch: answers as key=value lines\n"
+		     "      --language LL         the language of the messages (de, fr, ja, ...)\n"
+		     "      --dir DIR             demo: the world's folder (default: a new\n"
+		     "                            temporary one)\n"
+		     "      --records N           demo: key records of the original server\n"
+		     "                            (default 250)\n"
+		     "  -h, --help                show this help and exit\n"
+		     "  -V, --version             show the version and exit\n"
+		     "\n"));
+	fprintf(f, _("Exit status: 0 recovered (the service runs); 1 the recovery failed or was\n"
+		     "abandoned (nothing lost); 2 usage error; 3 the backup is unusable (nothing\n"
+		     "changed); 4 the password was refused.\n"
+		     "\n"
+		     "See kmsrecover(8) for the profile, the safety rules and examples.\n"));
+}
+
+/* Says what is wrong with the command line (message is freed) and returns 2. */
+static int
+main_usage_error(char *message)
+{
+	fprintf(stderr, "kmsrecover: %s\n", message);
+	free(message);
+	fprintf(stderr, _("Try 'kmsrecover --help' for more information.\n"));
+	return EXIT_USAGE;
+}
+
+static int
+main_parse_int(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* One option; returns 0, or an exit code. */
+static int
+main_option(struct cli *c, int ch, int argc, char **argv)
+{
+	switch (ch) {
+	case OPT_PROFILE: c->profile = optarg; break;
+	case OPT_FRONTEND: c->frontend = optarg; break;
+	case OPT_BACKUP: c->opt.backup = optarg; break;
+	case OPT_STARTUP_DISK:
+		/* "--startup-disk PATH" as well as "--startup-disk=PATH"; alone, search the media. */
+		if (optarg == NULL && optind < argc && argv[optind][0] != '-')
+			optarg = argv[optind++];
+		c->opt.startup_disk = optarg != NULL ? optarg : "";
+		break;
+	case OPT_ALPHA_FILE: c->opt.alpha_file = optarg; break;
+	case OPT_PASSPHRASE_FILE: c->opt.passphrase_file = optarg; break;
+	case 'y': c->yes = 1; break;
+	case OPT_DRY_RUN: c->opt.dry_run = 1; break;
+	case OPT_RESUME: c->opt.resume = 1; break;
+	case OPT_ROLLBACK: c->opt.rollback = 1; break;
+	case OPT_REMOVE_QUARANTINE: c->opt.remove_quarantine = 1; break;
+	case OPT_KEEP_QUARANTINE: c->opt.remove_quarantine = 0; break;
+	case OPT_REPORT_JSON: c->opt.report_json = optarg; break;
+	case OPT_ANSWERS: c->answers = optarg; break;
+	case OPT_LANGUAGE: c->language = optarg; break;
+	case OPT_DIR: c->demo_dir = optarg; break;
+	case OPT_RECORDS:
+		if (main_parse_int(optarg, 1, 9999, &c->records) != 0)
+			/* TRANSLATORS: %s is what was given. */
+			return main_usage_error(xasprintf(_("--records: expected a number from 1 to "
+							    "9999, got \"%s\""), optarg));
+		break;
+	case 'h':
+		main_usage(stdout);
+		return -2;
+	case 'V':
+		printf("kmsrecover %s\n", PACKAGE_VERSION);
+		return -2;
+	default:
+		fprintf(stderr, _("Try 'kmsrecover --help' for more information.\n"));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int
+main_command(struct cli *c, const char *word)
+{
+	if (strcmp(word, "recover") == 0)
+		c->command = CMD_RECOVER;
+	else if (strcmp(word, "verify") == 0)
+		c->command = CMD_VERIFY;
+	else if (strcmp(word, "demo") == 0)
+		c->command = CMD_DEMO;
+	else
+		/* TRANSLATORS: %s is what was typed. */
+		return main_usage_error(xasprintf(_("unknown command \"%s\""), word));
+	return 0;
+}
+
+/* Options and the command. 0 to go on, -2 done (help, version), or an exit code. */
+static int
+main_parse(struct cli *c, int argc, char **argv)
+{
+	int ch, ret, first = 1;
+
+	c->opt.remove_quarantine = -1;
+	c->records = 250;
+	if (argc > 1 && argv[1][0] != '-') {
+		if ((ret = main_command(c, argv[1])) != 0)
+			return ret;
+		first = 2;
+	}
+	optind = first;
+	while ((ch = getopt_long(argc, argv, "yhV", main_options, NULL)) != -1) {
+		if ((ret = main_option(c, ch, argc, argv)) != 0)
+			return ret;
+	}
+	if (optind < argc)
+		return main_usage_error(xasprintf(_("unexpected argument \"%s\""), argv[optind]));
+	if (c->opt.resume && c->opt.rollback)
+		return main_usage_error(xstrdup(_("--resume and --rollback exclude each other")));
+	if (c->opt.alpha_file != NULL && c->opt.startup_disk != NULL)
+		return main_usage_error(xstrdup(_("--alpha-file and --startup-disk exclude each other")));
+	if (c->command == CMD_VERIFY && c->opt.backup == NULL)
+		return main_usage_error(xstrdup(_("verify needs --backup PATH")));
+	return 0;
+}
+
+/*
+ * The catalogs: KMSRECOVER_LOCALEDIR, else "locale" beside this program in
+ * a build tree, else the installed LOCALEDIR. A rebuilt server often runs
+ * in the C locale: C.UTF-8 is then used, so that the catalogs work without
+ * generated locales.
+ */
+static void
+main_locale(const struct cli *c)
+{
+	const char *dir = getenv("KMSRECOVER_LOCALEDIR");
+	char self[PATH_MAX], *slash, *built = NULL;
+	const char *ctype;
+	ssize_t n;
+
+	if (c->language != NULL)
+		setenv("LANGUAGE", c->language, 1);
+	ctype = setlocale(LC_ALL, "");
+	if (ctype == NULL || strcmp(setlocale(LC_CTYPE, NULL), "C") == 0 ||
+	    strcmp(setlocale(LC_CTYPE, NULL), "POSIX") == 0)
+		setlocale(LC_ALL, "C.UTF-8");
+	if (dir == NULL && (n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL)
+			*slash = '\0';
+		built = xasprintf("%s/locale", self);
+		if (access(built, F_OK) == 0)
+			dir = built;
+	}
+	bindtextdomain(PACKAGE, dir != NULL ? dir : LOCALEDIR);
+	bind_textdomain_codeset(PACKAGE, "UTF-8");
+	textdomain(PACKAGE);
+	free(built);
+}
+
+/* Adds key=value to the batch answers. */
+static void
+main_answer(struct batch_answers *a, size_t *n, const char *key, const char *value)
+{
+	a->keys = xreallocarray(a->keys, *n + 2, sizeof *a->keys);
+	a->values = xreallocarray(a->values, *n + 2, sizeof *a->values);
+	a->keys[*n] = xstrdup(key);
+	a->values[*n] = xstrdup(value);
+	(*n)++;
+	a->keys[*n] = NULL;
+	a->values[*n] = NULL;
+}
+
+static char *
+main_trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+/* Reads an answers file: "key = value" lines, # comments. Returns 0 or an exit code. */
+static int
+main_answers_file(const char *path, struct batch_answers *a, size_t *n)
+{
+	FILE *f = fopen(path, "re");
+	char line[4096], *eq, *key;
+	int lineno = 0;
+
+	if (f == NULL)
+		return main_usage_error(xasprintf(_("cannot read %1$s: %2$s"), path,
+		    strerror(errno)));
+	while (fgets(line, sizeof line, f) != NULL) {
+		lineno++;
+		key = main_trim(line);
+		if (*key == '\0' || *key == '#' || *key == ';')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			fclose(f);
+			/* TRANSLATORS: %1$s file, %2$d line number. */
+			return main_usage_error(xasprintf(_("%1$s:%2$d: expected key = value"), path,
+			    lineno));
+		}
+		*eq = '\0';
+		main_answer(a, n, main_trim(key), main_trim(eq + 1));
+	}
+	fclose(f);
+	return 0;
+}
+
+static const char *
+main_lookup(const struct batch_answers *a, const char *key)
+{
+	size_t i;
+
+	for (i = 0; a->keys != NULL && a->keys[i] != NULL; i++) {
+		if (strcmp(a->keys[i], key) == 0)
+			return a->values[i];
+	}
+	return NULL;
+}
+
+/* The batch answers from the options and the answers file; the options win. */
+static int
+main_batch_answers(struct cli *c, struct batch_answers *a)
+{
+	size_t n = 0;
+	int ret;
+
+	if (c->opt.backup != NULL)
+		main_answer(a, &n, "backup", c->opt.backup);
+	if (c->opt.resume)
+		main_answer(a, &n, "journal", "resume");
+	if (c->opt.rollback)
+		main_answer(a, &n, "journal", "rollback");
+	if (c->answers != NULL && (ret = main_answers_file(c->answers, a, &n)) != 0)
+		return ret;
+	if (c->opt.backup == NULL)
+		c->opt.backup = main_lookup(a, "backup");
+	if (c->opt.alpha_file == NULL && c->opt.startup_disk == NULL)
+		c->opt.alpha_file = main_lookup(a, "alpha-file");
+	if (c->opt.alpha_file == NULL && c->opt.startup_disk == NULL)
+		c->opt.startup_disk = main_lookup(a, "startup-disk");
+	if (c->opt.passphrase_file == NULL)
+		c->opt.passphrase_file = main_lookup(a, "backup-passphrase-file");
+	a->yes = c->yes || (main_lookup(a, "yes") != NULL && strcmp(main_lookup(a, "yes"), "yes") == 0);
+	return 0;
+}
+
+/* In batch mode, what a recovery will need is checked before anything happens. */
+static int
+main_batch_check(const struct cli *c, const struct batch_answers *a)
+{
+	if (c->command != CMD_RECOVER || c->opt.rollback)
+		return 0;
+	if (!a->yes && !c->opt.dry_run)
+		return main_usage_error(xstrdup(_("batch mode stops the service and replaces "
+						  "Kmsdata only with --yes (or try --dry-run)")));
+	if (c->opt.backup == NULL && !c->opt.resume)
+		return main_usage_error(xstrdup(_("batch mode needs --backup PATH")));
+	if (c->opt.alpha_file == NULL && c->opt.startup_disk == NULL)
+		return main_usage_error(xstrdup(_("batch mode needs the original password: "
+						  "--alpha-file FILE or --startup-disk [PATH]")));
+	return 0;
+}
+
+static int
+main_terminal_capable(void)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && term != NULL && *term != '\0' &&
+	    strcmp(term, "dumb") != 0;
+}
+
+/* The frontend the options or the terminal call for. NULL with an exit code in *code. */
+static struct frontend *
+main_frontend(struct cli *c, struct batch_answers *a, int *code)
+{
+	struct frontend *fe;
+	char *cause = NULL;
+	const char *name = c->frontend;
+
+	if (name == NULL)
+		name = main_terminal_capable() ? "curses" : "text";
+	if (strcmp(name, "batch") == 0) {
+		if ((*code = main_batch_answers(c, a)) != 0 || (*code = main_batch_check(c, a)) != 0)
+			return NULL;
+		return batch_frontend_new(a, stdout);
+	}
+	if (strcmp(name, "text") == 0)
+		return text_frontend_new(stdin, stdout);
+	if (strcmp(name, "curses") != 0) {
+		*code = main_usage_error(xasprintf(_("--frontend: expected curses, text or batch, "
+						     "got \"%s\""), name));
+		return NULL;
+	}
+	if ((fe = curses_frontend_new(&cause)) != NULL)
+		return fe;
+	/* TRANSLATORS: %s says why the terminal cannot carry the wizard. */
+	fprintf(stderr, _("kmsrecover: %s; using the text frontend.\n"), cause);
+	free(cause);
+	return text_frontend_new(stdin, stdout);
+}
+
+static void
+main_signal(int sig)
+{
+	(void)sig;
+	recovery_interrupted = 1;
+}
+
+/* Ctrl-C, a dropped line, a kill: stop at the next safe point; the journal says where. */
+static void
+main_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = main_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+main_demo_report(void *arg, const char *line)
+{
+	(void)arg;
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
+static int
+main_demo(struct cli *c, struct profile **profile, struct demo_world *w)
+{
+	char *cause = NULL;
+
+	printf(_("Building the demo world...\n"));
+	if (demo_build(w, c->demo_dir, c->records, main_demo_report, NULL, &cause) != 0) {
+		fprintf(stderr, "kmsrecover: %s\n", cause);
+		free(cause);
+		return EXIT_FAILED;
+	}
+	setenv("KMSRECOVER_MEDIA_ROOTS", w->media, 1);
+	if (profile_load(*profile, w->profile, &cause) != 0) {
+		fprintf(stderr, "kmsrecover: %s\n", cause);
+		free(cause);
+		return EXIT_FAILED;
+	}
+	/* TRANSLATORS: %s is the demo world's folder. */
+	printf(_("The demo world is ready in %s.\n\n"), w->dir);
+	c->opt.after = demo_compare;
+	c->opt.after_arg = w;
+	if (c->frontend != NULL && strcmp(c->frontend, "batch") == 0) {
+		if (c->opt.backup == NULL)
+			c->opt.backup = w->backup;
+		if (c->opt.alpha_file == NULL && c->opt.startup_disk == NULL)
+			c->opt.startup_disk = "";
+		c->yes = 1;
+	}
+	return 0;
+}
+
+static void
+main_demo_where(const struct demo_world *w)
+{
+	printf(_("\nThe demo world is in %s:\n"
+		 "  the server's Kmsdata   %s/server/Kmsdata\n"
+		 "  the backup             %s\n"
+		 "  the startup disk       %s\n"
+		 "  the original keys      %s\n"
+		 "  the profile            %s\n"
+		 "  transcripts, reports   %s/state\n"),
+	    w->dir, w->dir, w->backup, w->startup_disk, w->fingerprints, w->profile, w->dir);
+}
+
+/* The profile: --profile, else the default file when it exists, else the built-in defaults. */
+static int
+main_profile(const struct cli *c, struct profile **out)
+{
+	char *cause = NULL;
+	const char *path = c->profile;
+
+	*out = profile_new();
+	if (path == NULL && access(PROFILE_DEFAULT_PATH, F_OK) == 0)
+		path = PROFILE_DEFAULT_PATH;
+	if (path != NULL && profile_load(*out, path, &cause) != 0) {
+		fprintf(stderr, "kmsrecover: %s\n", cause);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c;
+	struct batch_answers answers = { 0 };
+	struct demo_world world = { 0 };
+	struct profile *profile = NULL;
+	struct frontend *fe = NULL;
+	char *warning = NULL;
+	int ret;
+
+	memset(&c, 0, sizeof c);
+	for (ret = 1; ret < argc; ret++) {
+		if (strncmp(argv[ret], "--language", 10) == 0)
+			c.language = argv[ret][10] == '=' ? argv[ret] + 11 :
+				     ret + 1 < argc    ? argv[ret + 1] : NULL;
+	}
+	main_locale(&c);
+	if ((ret = main_parse(&c, argc, argv)) != 0)
+		return ret == -2 ? 0 : ret;
+	if (secret_init_process(&warning) != 0) {
+		fprintf(stderr, "kmsrecover: %s\n", warning);
+		free(warning);
+	}
+	main_signals();
+	if ((ret = main_profile(&c, &profile)) != 0)
+		goto out;
+	if (c.command == CMD_DEMO && (ret = main_demo(&c, &profile, &world)) != 0)
+		goto out;
+	if ((fe = main_frontend(&c, &answers, &ret)) == NULL)
+		goto out;
+	if (c.command == CMD_VERIFY)
+		ret = recovery_verify(profile, fe, c.opt.backup, c.opt.passphrase_file);
+	else
+		ret = recovery_run(profile, fe, &c.opt);
+	if (c.command == CMD_DEMO)
+		main_demo_where(&world);
+out:
+	frontend_free(fe);
+	profile_free(profile);
+	demo_world_free(&world);
+	xfree_argv(answers.keys);
+	xfree_argv(answers.values);
+	return ret;
+}

@@ -1,1 +1,56 @@
-/* stub */
+/*
+ * The engine: KB Q198814's steps as a table, run one after another through
+ * a frontend, with the journal written at every change of state so that a
+ * run can be resumed or rolled back (DESIGN.md, "The procedure").
+ */
+#ifndef KMSRECOVER_PROCEDURE_H
+#define KMSRECOVER_PROCEDURE_H
+
+#include "frontend.h"
+#include "profile.h"
+
+/* Exit codes (DESIGN.md, "Contracts"). */
+enum recovery_exit {
+	EXIT_RECOVERED = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_BACKUP_UNUSABLE = 3,
+	EXIT_PASSWORD_REFUSED = 4
+};
+
+struct recovery_options {
+	const char *backup;          /* --backup, or NULL to ask */
+	const char *startup_disk;    /* --startup-disk: a path, "" to search media, NULL when not given */
+	const char *alpha_file;      /* --alpha-file ("-" = stdin), or NULL */
+	const char *passphrase_file; /* --backup-passphrase-file, or NULL */
+	int dry_run;
+	int resume;            /* --resume */
+	int rollback;          /* --rollback */
+	int remove_quarantine; /* --remove-quarantine: 1; --keep-quarantine: 0; -1: ask */
+	const char *report_json;
+	/*
+	 * Run after a successful recovery (the demo compares the keys served
+	 * with the original server's). Returns 0 and a translated line for the
+	 * summary, or -1 and a line saying what differs. May be NULL.
+	 */
+	int (*after)(void *arg, char **line);
+	void *after_arg;
+};
+
+/*
+ * The recovery, start to end (or resumed, or rolled back), asking through
+ * fe. Returns an exit code. The frontend is begun and ended here.
+ */
+int recovery_run(struct profile *p, struct frontend *fe, const struct recovery_options *o);
+
+/*
+ * The fire drill: reads the backup through, checks it, changes nothing.
+ * Returns EXIT_RECOVERED (0) when sound, EXIT_BACKUP_UNUSABLE otherwise.
+ */
+int recovery_verify(struct profile *p, struct frontend *fe, const char *backup,
+    const char *passphrase_file);
+
+/* Set from a signal handler: stop at the next safe point. */
+extern volatile int recovery_interrupted;
+
+#endif

@@ -1,1 +1,428 @@
-/* stub: to be written */
+/*
+ * The text frontend: one question per line, for serial consoles, TERM=dumb,
+ * screen readers and braille lines (DESIGN.md, "Layers"). Choices are
+ * numbered; an empty answer takes the default shown in brackets; "b" goes
+ * back where that is offered and "q" quits. Input is read with read(2), a
+ * byte at a time, so that a secret goes straight into secure memory and
+ * no stdio buffer holds a copy.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "frontends.h"
+#include "i18n.h"
+#include "secret.h"
+#include "xmalloc.h"
+
+#define TEXT_LINE_MAX 4096
+
+struct text {
+	int in;
+	FILE *out;
+	int last_percent;
+	time_t last_time;
+	const struct fe_view *view;
+};
+
+/* Reads a line into buf (at most cap-1 bytes, NUL-terminated). Returns its length, or -1 at end of input. */
+static ssize_t
+text_read_line(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+	char c;
+
+	for (;;) {
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			return -1;
+		if (n <= 0) {
+			if (len == 0)
+				return -1;
+			break;
+		}
+		if (c == '\n')
+			break;
+		if (c != '\r' && len + 1 < cap)
+			buf[len++] = c;
+	}
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/* A line of input with blanks trimmed, or NULL at end of input. */
+static char *
+text_ask_line(struct text *t, const char *prompt)
+{
+	char buf[TEXT_LINE_MAX], *start, *end;
+
+	fprintf(t->out, "%s ", prompt);
+	fflush(t->out);
+	if (text_read_line(t->in, buf, sizeof buf) < 0) {
+		fprintf(t->out, "\n");
+		return NULL;
+	}
+	for (start = buf; *start == ' ' || *start == '\t'; start++)
+		;
+	for (end = start + strlen(start); end > start && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		;
+	*end = '\0';
+	return xstrdup(start);
+}
+
+static void
+text_print_label(struct text *t, const char *label)
+{
+	char *plain = fe_label_plain(label);
+
+	fputs(plain, t->out);
+	free(plain);
+}
+
+static int
+text_is_word(const char *answer, const char *word, const char *translated)
+{
+	return strcasecmp(answer, word) == 0 || strcasecmp(answer, translated) == 0 ||
+	    (strlen(answer) == 1 && (strncasecmp(answer, word, 1) == 0 ||
+					strncasecmp(answer, translated, 1) == 0));
+}
+
+static int
+text_begin(struct frontend *fe, struct fe_view *view, char **cause)
+{
+	struct text *t = fe->data;
+
+	(void)cause;
+	t->view = view;
+	fprintf(t->out, "kmsrecover: %s (%s, %s)\n", view->task_title, view->service_name,
+	    view->kmsdata);
+	fprintf(t->out, "%s\n\n", _("Answer each question and press Enter. An empty answer takes "
+				    "the default in [brackets]; q quits."));
+	return 0;
+}
+
+static void
+text_end(struct frontend *fe)
+{
+	struct text *t = fe->data;
+
+	fflush(t->out);
+}
+
+static void
+text_paragraphs(struct text *t, const char *text)
+{
+	if (text != NULL && *text != '\0')
+		fprintf(t->out, "%s\n", text);
+}
+
+static int
+text_choose_common(struct text *t, const struct fe_question *q, int *choice)
+{
+	char *answer, *end, prompt[256];
+	size_t i;
+	long n;
+
+	for (i = 0; i < q->nchoices; i++) {
+		fprintf(t->out, "  %zu) ", i + 1);
+		text_print_label(t, q->choices[i]);
+		if (q->choice_help != NULL && q->choice_help[i] != NULL)
+			fprintf(t->out, " - %s", q->choice_help[i]);
+		fputc('\n', t->out);
+	}
+	/* TRANSLATORS: the prompt of a numbered choice; %1$zu the count, %2$d the default. */
+	snprintf(prompt, sizeof prompt, _("Choose 1-%1$zu [%2$d]:"), q->nchoices, q->def + 1);
+	for (;;) {
+		if ((answer = text_ask_line(t, prompt)) == NULL)
+			return FE_QUIT;
+		if (*answer == '\0') {
+			*choice = q->def;
+			free(answer);
+			return FE_OK;
+		}
+		if (text_is_word(answer, "quit", _("quit"))) {
+			free(answer);
+			return FE_QUIT;
+		}
+		if (q->can_back && text_is_word(answer, "back", _("back"))) {
+			free(answer);
+			return FE_BACK;
+		}
+		errno = 0;
+		n = strtol(answer, &end, 10);
+		free(answer);
+		if (errno == 0 && *end == '\0' && n >= 1 && (size_t)n <= q->nchoices) {
+			*choice = (int)n - 1;
+			return FE_OK;
+		}
+		fprintf(t->out, _("Please answer with a number from 1 to %zu.\n"), q->nchoices);
+	}
+}
+
+static int
+text_welcome(struct frontend *fe, const struct fe_question *q, int *choice, char **cause)
+{
+	struct text *t = fe->data;
+
+	(void)cause;
+	text_paragraphs(t, q->text);
+	fputc('\n', t->out);
+	if (q->nchoices == 1) {
+		*choice = 0;
+		return FE_OK;
+	}
+	return text_choose_common(t, q, choice);
+}
+
+static void
+text_step(struct frontend *fe, const struct fe_step_info *info)
+{
+	struct text *t = fe->data;
+
+	fputc('\n', t->out);
+	if (info->number > 0)
+		fprintf(t->out, _("Step %1$d of 7: %2$s\n"), info->number, info->title);
+	else
+		fprintf(t->out, "%s\n", info->title);
+	text_paragraphs(t, info->explanation);
+	if (info->action != NULL)
+		fprintf(t->out, "%s %s\n", _("What will be done:"), info->action);
+	fflush(t->out);
+}
+
+static int
+text_confirm(struct frontend *fe, const struct fe_question *q, char **cause)
+{
+	struct text *t = fe->data;
+	int def_yes = q->def && !q->destructive;
+	char *answer, prompt[512];
+
+	(void)cause;
+	text_paragraphs(t, q->text);
+	/* TRANSLATORS: %1$s is a question; the brackets show the default answer. */
+	snprintf(prompt, sizeof prompt, def_yes ? _("%1$s [Y/n]%2$s") : _("%1$s [y/N]%2$s"),
+	    q->title, q->can_back ? _(" (b: back)") : "");
+	for (;;) {
+		if ((answer = text_ask_line(t, prompt)) == NULL)
+			return FE_QUIT;
+		if (*answer == '\0') {
+			free(answer);
+			return def_yes ? FE_OK : FE_NO;
+		}
+		if (text_is_word(answer, "yes", _("yes"))) {
+			free(answer);
+			return FE_OK;
+		}
+		if (text_is_word(answer, "no", _("no"))) {
+			free(answer);
+			return FE_NO;
+		}
+		if (q->can_back && text_is_word(answer, "back", _("back"))) {
+			free(answer);
+			return FE_BACK;
+		}
+		if (text_is_word(answer, "quit", _("quit"))) {
+			free(answer);
+			return FE_QUIT;
+		}
+		free(answer);
+		fprintf(t->out, "%s\n", _("Please answer y or n."));
+	}
+}
+
+static int
+text_choose(struct frontend *fe, const struct fe_question *q, int *choice, char **cause)
+{
+	struct text *t = fe->data;
+
+	(void)cause;
+	fprintf(t->out, "%s\n", q->title);
+	text_paragraphs(t, q->text);
+	return text_choose_common(t, q, choice);
+}
+
+static int
+text_ask_text(struct frontend *fe, const struct fe_question *q, char **answer, char **cause)
+{
+	struct text *t = fe->data;
+	char *line, *end;
+	size_t i, n = 0;
+	long pick;
+
+	(void)cause;
+	text_paragraphs(t, q->text);
+	for (i = 0; q->suggestions != NULL && q->suggestions[i] != NULL; i++) {
+		if (i == 0)
+			fprintf(t->out, "%s\n", _("Found on removable media:"));
+		fprintf(t->out, "  %zu) %s\n", i + 1, q->suggestions[i]);
+		n++;
+	}
+	if ((line = text_ask_line(t, q->title)) == NULL || text_is_word(line, "quit", _("quit"))) {
+		free(line);
+		return FE_QUIT;
+	}
+	errno = 0;
+	pick = strtol(line, &end, 10);
+	if (n > 0 && *line != '\0' && errno == 0 && *end == '\0' && pick >= 1 &&
+	    (size_t)pick <= n) {
+		free(line);
+		line = xstrdup(q->suggestions[pick - 1]);
+	} else if (*line == '\0' && q->def_text != NULL) {
+		free(line);
+		line = xstrdup(q->def_text);
+	}
+	*answer = line;
+	return FE_OK;
+}
+
+/* Reads a secret with echo off (when the input is a terminal) into secure memory. */
+static int
+text_read_secret(struct text *t, const char *prompt, struct secret **out)
+{
+	struct termios saved, quiet;
+	int tty = tcgetattr(t->in, &saved) == 0;
+	char *buf = OPENSSL_secure_malloc(TEXT_LINE_MAX);
+	ssize_t len;
+
+	fprintf(t->out, "%s ", prompt);
+	fflush(t->out);
+	if (tty) {
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(t->in, TCSAFLUSH, &quiet);
+	}
+	len = text_read_line(t->in, buf, TEXT_LINE_MAX);
+	if (tty)
+		tcsetattr(t->in, TCSAFLUSH, &saved);
+	fputc('\n', t->out);
+	if (len >= 0)
+		*out = secret_new(buf, (size_t)len);
+	OPENSSL_secure_clear_free(buf, TEXT_LINE_MAX);
+	return len < 0 ? -1 : 0;
+}
+
+static int
+text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret **out,
+    char **cause)
+{
+	struct text *t = fe->data;
+	struct secret *first = NULL, *second = NULL;
+	int same;
+
+	(void)cause;
+	text_paragraphs(t, q->text);
+	fprintf(t->out, "%s\n", _("(What you type is not shown.)"));
+	for (;;) {
+		if (text_read_secret(t, q->title, &first) != 0)
+			return FE_QUIT;
+		if (!q->twice)
+			break;
+		if (text_read_secret(t, _("Type it again:"), &second) != 0) {
+			secret_free(first);
+			return FE_QUIT;
+		}
+		same = first->len == second->len &&
+		    CRYPTO_memcmp(first->data, second->data, first->len) == 0;
+		secret_free(second);
+		if (same)
+			break;
+		secret_free(first);
+		fprintf(t->out, "%s\n", _("The two entries differ. Please type it again."));
+	}
+	*out = first;
+	return FE_OK;
+}
+
+static int
+text_progress(struct frontend *fe, const char *label, const struct progress_state *s)
+{
+	struct text *t = fe->data;
+	time_t now = time(NULL);
+	int percent;
+
+	if (s->bytes_total == 0)
+		return 0;
+	percent = (int)(s->bytes_done * 100 / s->bytes_total);
+	if (percent > 100)
+		percent = 100;
+	if (percent != t->last_percent && (percent / 10 != t->last_percent / 10 ||
+					      now - t->last_time >= 5)) {
+		/* TRANSLATORS: progress line: %1$s what is being done, %2$d percent. */
+		fprintf(t->out, _("%1$s: %2$d%%\n"), label, percent);
+		fflush(t->out);
+		t->last_percent = percent;
+		t->last_time = now;
+	}
+	return 0;
+}
+
+static void
+text_note(struct frontend *fe, enum fe_level level, const char *text, const char *detail)
+{
+	struct text *t = fe->data;
+	const char *prefix = level == FE_ERROR_LEVEL ? _("Error: ") :
+			     level == FE_WARNING    ? _("Warning: ") :
+						      "";
+
+	fprintf(t->out, "%s%s\n", prefix, text);
+	if (detail != NULL && *detail != '\0')
+		fprintf(t->out, "%s\n%s\n", _("Output:"), detail);
+	fflush(t->out);
+}
+
+static void
+text_summary(struct frontend *fe, const struct fe_summary *s)
+{
+	struct text *t = fe->data;
+	size_t i;
+
+	fprintf(t->out, "\n%s\n", s->title);
+	for (i = 0; i < s->nentries; i++)
+		fprintf(t->out, "  %s %s\n", s->entries[i].label, s->entries[i].value);
+	if (s->reminder != NULL)
+		fprintf(t->out, "\n%s\n", s->reminder);
+	fflush(t->out);
+}
+
+static void
+text_destroy(struct frontend *fe)
+{
+	free(fe->data);
+	free(fe);
+}
+
+struct frontend *
+text_frontend_new(FILE *in, FILE *out)
+{
+	struct frontend *fe = xcalloc(1, sizeof *fe);
+	struct text *t = xcalloc(1, sizeof *t);
+
+	t->in = fileno(in);
+	t->out = out;
+	t->last_percent = -1;
+	fe->name = "text";
+	fe->data = t;
+	fe->begin = text_begin;
+	fe->end = text_end;
+	fe->welcome = text_welcome;
+	fe->step = text_step;
+	fe->confirm = text_confirm;
+	fe->choose = text_choose;
+	fe->ask_text = text_ask_text;
+	fe->ask_secret = text_ask_secret;
+	fe->progress = text_progress;
+	fe->note = text_note;
+	fe->summary = text_summary;
+	fe->destroy = text_destroy;
+	return fe;
+}

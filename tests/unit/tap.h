@@ -13,7 +13,7 @@
 static int tap_count;
 static int tap_failed;
 
-__attribute__((format(printf, 2, 3))) static int
+__attribute__((format(printf, 2, 3))) static inline int
 ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -30,7 +30,7 @@ ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
-__attribute__((format(printf, 1, 2))) static void
+__attribute__((format(printf, 1, 2))) static inline void
 diag(const char *fmt, ...)
 {
 	va_list ap;
@@ -43,14 +43,14 @@ diag(const char *fmt, ...)
 	fflush(stdout);
 }
 
-__attribute__((noreturn)) static void
+__attribute__((noreturn)) static inline void
 skip_all(const char *reason)
 {
 	printf("1..0 # SKIP %s\n", reason);
 	exit(0);
 }
 
-static int
+static inline int
 done_testing(void)
 {
 	printf("1..%d\n", tap_count);

@@ -1,0 +1,76 @@
+/*
+ * The engine's insides, shared by procedure.c (the steps, resume, roll
+ * back), prereq.c (step P: the backup and the password) and media.c. Not
+ * for the frontends: they see only frontend.h.
+ */
+#ifndef KMSRECOVER_ENGINE_H
+#define KMSRECOVER_ENGINE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "backup.h"
+#include "journal.h"
+#include "kmsdata.h"
+#include "log.h"
+#include "procedure.h"
+#include "service.h"
+
+enum { STEP_P, STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6, STEP_7, STEP_F, STEP_COUNT };
+
+struct recovery {
+	struct profile *profile;
+	struct frontend *fe;
+	const struct recovery_options *opt;
+
+	struct kmsdata kmsdata;
+	struct journal *journal;
+	struct transcript transcript;
+	char *stamp;
+
+	struct secret *alpha;
+	char *alpha_source; /* translated: "typed", or the startup disk's path */
+	struct secret *passphrase;
+	enum backup_kind backup_kind;
+	char *backup;
+	struct backup_result staged;
+	int staged_ok;
+
+	uint64_t files_before, bytes_before; /* Kmsdata before step 3 */
+	struct timespec down_since;
+	double downtime;
+
+	struct fe_view view;
+	struct fe_step steps[STEP_COUNT];
+	char *state_text;
+	char *cause; /* the last failure, for the report */
+	int started_iso_set;
+	char *started_iso;
+};
+
+/* Step P (prereq.c): the backup read into staging, the password proven. Returns an exit code or -1 to go on. */
+int prereq_run(struct recovery *r);
+/* Asks for the alpha string again (step 7's "another password", resume). 0, or an exit code. */
+int prereq_ask_alpha(struct recovery *r, int again);
+/* Runs the verifier, if any, on dir. 1 unlocks (or no verifier), 0 refused (noted), -1 failed (noted). */
+int prereq_verify_alpha(struct recovery *r, const char *dir);
+
+/* media.c: backups found on removable media, NULL-terminated (xfree_argv after). */
+char **media_find_backups(void);
+/* The folders searched: KMSRECOVER_MEDIA_ROOTS or /media, /run/media, /mnt. NULL-terminated. */
+char **media_roots(void);
+
+/* procedure.c helpers used by prereq.c. */
+void recovery_note(struct recovery *r, enum fe_level level, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int recovery_progress(struct recovery *r, const char *label, const struct progress_state *s);
+/* A progress adapter for the backend modules; arg is a struct progress_ctx. */
+struct progress_ctx {
+	struct recovery *r;
+	const char *label;
+};
+int recovery_progress_cb(void *arg, const struct progress_state *s);
+void recovery_set_state(struct recovery *r);
+int recovery_save(struct recovery *r, enum journal_phase phase);
+
+#endif

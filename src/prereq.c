@@ -1,0 +1,463 @@
+/*
+ * Step P, the prerequisites: which backup, its passphrase when it is
+ * encrypted, and the ORIGINAL alpha string; then the backup read once into
+ * the staging folder and checked, and the password tried on the staged
+ * copy. Nothing on the server is changed here (DESIGN.md, rule 1): a
+ * failure leaves no staging folder and ends with exit 3 or 4.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "i18n.h"
+#include "secret.h"
+#include "xmalloc.h"
+
+/* Asks a question with a retry count; FE_ERROR notes the cause. */
+static int
+prereq_ask_text(struct recovery *r, struct fe_question *q, char **answer)
+{
+	char *cause = NULL;
+	int reply = r->fe->ask_text(r->fe, q, answer, &cause);
+
+	if (reply == FE_ERROR) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		free(cause);
+	}
+	return reply;
+}
+
+static int
+prereq_ask_secret(struct recovery *r, struct fe_question *q, struct secret **out)
+{
+	char *cause = NULL;
+	int reply = r->fe->ask_secret(r->fe, q, out, &cause);
+
+	if (reply == FE_ERROR) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		free(cause);
+	}
+	return reply;
+}
+
+static int
+prereq_reply_exit(int reply, int usage_code)
+{
+	if (reply == FE_ERROR)
+		return usage_code;
+	return EXIT_FAILED;
+}
+
+/* The backup's path: the option, or asked with the media's candidates. */
+static int
+prereq_backup(struct recovery *r)
+{
+	struct fe_question q = { 0 };
+	char **found = NULL, *answer = NULL, *cause = NULL;
+	int reply = FE_OK;
+
+	q.key = "backup";
+	q.title = _("Where is the backup of Kmsdata?");
+	q.text = _("An archive (tar, tar.gz, zip, 7z, ...; also encrypted with openssl enc) or a "
+		   "folder holding the Kmsdata files of the original server.");
+	q.can_back = 0;
+	for (;;) {
+		if (r->opt->backup != NULL && q.retry == 0)
+			answer = xstrdup(r->opt->backup);
+		else {
+			if (found == NULL)
+				found = media_find_backups();
+			q.suggestions = (const char *const *)found;
+			if ((reply = prereq_ask_text(r, &q, &answer)) != FE_OK)
+				break;
+		}
+		if (backup_probe(answer, &r->backup_kind, &cause) == 0)
+			break;
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		free(cause);
+		cause = NULL;
+		free(answer);
+		answer = NULL;
+		q.retry++;
+	}
+	xfree_argv(found);
+	if (reply != FE_OK)
+		return prereq_reply_exit(reply, EXIT_BACKUP_UNUSABLE);
+	free(r->backup);
+	r->backup = answer;
+	transcript_write(&r->transcript, "backup: %s", answer);
+	return -1;
+}
+
+static int
+prereq_passphrase(struct recovery *r)
+{
+	struct fe_question q = { 0 };
+	char *cause = NULL;
+	int reply;
+
+	if (r->backup_kind != BACKUP_ENCRYPTED)
+		return -1;
+	if (r->opt->passphrase_file != NULL) {
+		if (secret_read_file(r->opt->passphrase_file, &r->passphrase, &cause) == 0)
+			return -1;
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	q.key = "backup-passphrase";
+	q.title = _("The backup is encrypted. Its passphrase:");
+	q.can_reveal = 1;
+	if ((reply = prereq_ask_secret(r, &q, &r->passphrase)) != FE_OK)
+		return prereq_reply_exit(reply, EXIT_USAGE);
+	return -1;
+}
+
+/* Typed, or the startup disk: asked when no option said. 0 typed, 1 disk, or an exit code. */
+static int
+prereq_alpha_source(struct recovery *r, int again, int *source)
+{
+	static const char *labels[] = { N_("&Type the alpha string"),
+		N_("Read the &startup disk (KMSPWD.INI)") };
+	static const char *keys[] = { "typed", "startup-disk" };
+	const char *choices[2], *help[2];
+	struct fe_question q = { 0 };
+	char *cause = NULL;
+	int reply;
+
+	choices[0] = _(labels[0]);
+	choices[1] = _(labels[1]);
+	help[0] = _("14 or 15 letters, as written down when the original server was installed.");
+	help[1] = _("The original server's disk; it is looked for on removable media.");
+	q.key = "password-source";
+	q.title = again ? _("Give the ORIGINAL startup password again:") :
+			  _("How will you give the ORIGINAL startup password?");
+	q.choices = choices;
+	q.choice_help = help;
+	q.choice_keys = keys;
+	q.nchoices = 2;
+	q.retry = again;
+	reply = r->fe->choose(r->fe, &q, source, &cause);
+	if (reply == FE_ERROR) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		free(cause);
+	}
+	return reply == FE_OK ? -1 : prereq_reply_exit(reply, again ? EXIT_FAILED : EXIT_USAGE);
+}
+
+static int
+prereq_typed(struct recovery *r, int retry)
+{
+	struct fe_question q = { 0 };
+	int reply;
+
+	q.key = "alpha";
+	q.title = _("The ORIGINAL alpha string:");
+	q.text = _("Not the one the reinstall just made: the one from before the rebuild.");
+	q.can_reveal = 1;
+	q.twice = r->profile->verify_argv == NULL;
+	q.retry = retry;
+	if ((reply = prereq_ask_secret(r, &q, &r->alpha)) != FE_OK)
+		return prereq_reply_exit(reply, EXIT_USAGE);
+	free(r->alpha_source);
+	r->alpha_source = xstrdup(_("typed"));
+	return -1;
+}
+
+static int
+prereq_disk(struct recovery *r, const char *path, int ask)
+{
+	struct fe_question q = { 0 };
+	char *found = NULL, *cause = NULL, *answer = NULL;
+	int reply;
+
+	while (secret_from_startup_disk(path, r->profile->startup_disk_name, &r->alpha, &found,
+		   &cause) != 0) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		free(cause);
+		cause = NULL;
+		if (!ask)
+			return EXIT_USAGE;
+		q.key = "startup-disk";
+		q.title = _("Where is the startup disk (the folder or the KMSPWD.INI file)?");
+		q.retry = answer != NULL;
+		free(answer);
+		answer = NULL;
+		if ((reply = prereq_ask_text(r, &q, &answer)) != FE_OK)
+			return prereq_reply_exit(reply, EXIT_USAGE);
+		path = answer;
+	}
+	free(answer);
+	free(r->alpha_source);
+	/* TRANSLATORS: %s is the path of the KMSPWD.INI file used. */
+	r->alpha_source = xasprintf(_("startup disk %s"), found);
+	transcript_write(&r->transcript, "password: from the startup disk %s", found);
+	free(found);
+	return -1;
+}
+
+/* One attempt at getting the alpha string from the options or the operator. */
+static int
+prereq_alpha_once(struct recovery *r, int again, int retry)
+{
+	char *cause = NULL;
+	int source = 0, ret;
+
+	if (!again && retry == 0 && r->opt->alpha_file != NULL) {
+		if (secret_read_file(r->opt->alpha_file, &r->alpha, &cause) != 0) {
+			recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+			free(cause);
+			return EXIT_USAGE;
+		}
+		free(r->alpha_source);
+		/* TRANSLATORS: %s is a file's path. */
+		r->alpha_source = xasprintf(_("file %s"), r->opt->alpha_file);
+		return -1;
+	}
+	if (!again && retry == 0 && r->opt->startup_disk != NULL)
+		return prereq_disk(r, *r->opt->startup_disk != '\0' ? r->opt->startup_disk : NULL, 0);
+	if ((ret = prereq_alpha_source(r, again || retry > 0, &source)) != -1)
+		return ret;
+	return source == 0 ? prereq_typed(r, retry) : prereq_disk(r, NULL, 1);
+}
+
+int
+prereq_ask_alpha(struct recovery *r, int again)
+{
+	char *cause = NULL;
+	int ret, retry;
+
+	for (retry = 0;; retry++) {
+		secret_free(r->alpha);
+		r->alpha = NULL;
+		if ((ret = prereq_alpha_once(r, again, retry)) != -1)
+			return ret;
+		if (secret_normalize_alpha(r->alpha, r->profile->secret_case, &cause) == 0)
+			return -1;
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		free(cause);
+		cause = NULL;
+		if (r->opt->alpha_file != NULL || r->opt->startup_disk != NULL)
+			return EXIT_USAGE;
+	}
+}
+
+int
+prereq_verify_alpha(struct recovery *r, const char *dir)
+{
+	char *output = NULL, *cause = NULL;
+	int ok;
+
+	ok = secret_verify(r->profile, r->alpha, dir, &output, &cause);
+	if (ok == 1) {
+		transcript_write(&r->transcript, "password: unlocks %s", dir);
+	} else if (ok == 0) {
+		free(r->cause);
+		/* TRANSLATORS: %s is a folder. */
+		r->cause = xasprintf(_("The password does not unlock the key database in %s. It is "
+				       "not the ORIGINAL alpha string (Event 5057)."),
+		    dir);
+		recovery_note(r, FE_ERROR_LEVEL, output, "%s", r->cause);
+	} else {
+		recovery_note(r, FE_ERROR_LEVEL, output, "%s", cause);
+		free(r->cause);
+		r->cause = cause;
+	}
+	free(output);
+	return ok;
+}
+
+static void
+prereq_progress_label(struct progress_ctx *ctx, struct recovery *r)
+{
+	ctx->r = r;
+	ctx->label = _("Reading and checking the backup");
+}
+
+/* Reads the backup into the staging folder (or, in a dry run, only through). */
+static int
+prereq_stage(struct recovery *r)
+{
+	struct backup_options bo = { 0 };
+	struct progress_ctx ctx;
+	struct progress progress = { recovery_progress_cb, &ctx };
+	char *cause = NULL;
+	size_t i;
+	int ret;
+
+	prereq_progress_label(&ctx, r);
+	bo.source = r->backup;
+	bo.passphrase = r->passphrase;
+	bo.iterations = r->profile->iterations;
+	if (kmsdata_free_space(&r->kmsdata, &bo.free_space, &cause) != 0) {
+		free(cause);
+		cause = NULL;
+		bo.free_space = 0;
+	}
+	free(r->journal->backup);
+	r->journal->backup = xstrdup(r->backup);
+	if (r->opt->dry_run)
+		ret = backup_validate(&bo, &progress, &r->staged, &cause);
+	else if (recovery_save(r, JOURNAL_STAGING) != 0)
+		return EXIT_FAILED;
+	else
+		ret = backup_stage(&bo, r->kmsdata.parent_fd, r->journal->staged, &progress,
+		    &r->staged, &cause);
+	if (ret != 0) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		r->cause = cause;
+		return EXIT_BACKUP_UNUSABLE;
+	}
+	for (i = 0; r->staged.warnings != NULL && r->staged.warnings[i] != NULL; i++)
+		recovery_note(r, FE_WARNING, NULL, "%s", r->staged.warnings[i]);
+	r->staged_ok = 1;
+	free(r->journal->payload);
+	r->journal->payload = xstrdup(r->staged.payload != NULL ? r->staged.payload : "");
+	free(r->journal->backup_sha256);
+	r->journal->backup_sha256 = xstrdup(r->staged.sha256);
+	transcript_write(&r->transcript, "backup staged: %llu files, %llu bytes, sha256 %s",
+	    (unsigned long long)r->staged.files, (unsigned long long)r->staged.bytes,
+	    r->staged.sha256);
+	return recovery_save(r, JOURNAL_STAGED) != 0 ? EXIT_FAILED : -1;
+}
+
+/* The password tried on the staged copy; another one may be tried. */
+static int
+prereq_check_staged(struct recovery *r)
+{
+	char *dir;
+	int ok, ret;
+
+	if (r->profile->verify_argv == NULL || r->opt->dry_run)
+		return -1;
+	dir = xasprintf("%s/%s%s%s", r->kmsdata.parent, r->journal->staged,
+	    *r->journal->payload != '\0' ? "/" : "", r->journal->payload);
+	while ((ok = prereq_verify_alpha(r, dir)) == 0) {
+		if ((ret = prereq_ask_alpha(r, 1)) != -1) {
+			ok = 0;
+			break;
+		}
+	}
+	free(dir);
+	return ok == 1 ? -1 : ok == 0 ? EXIT_PASSWORD_REFUSED : EXIT_FAILED;
+}
+
+/* Undoes the staging after a refusal: nothing is left changed. */
+static void
+prereq_abandon(struct recovery *r)
+{
+	char *cause = NULL;
+
+	if (r->opt->dry_run || r->journal->phase > JOURNAL_STAGED)
+		return;
+	if (kmsdata_remove_sibling(&r->kmsdata, r->journal->staged, NULL, &cause) != 0) {
+		recovery_note(r, FE_WARNING, NULL, "%s", cause);
+		free(cause);
+		return;
+	}
+	r->staged_ok = 0;
+	journal_close(r->journal, &cause);
+	free(cause);
+}
+
+int
+prereq_run(struct recovery *r)
+{
+	int ret;
+
+	if ((ret = prereq_backup(r)) != -1 || (ret = prereq_passphrase(r)) != -1 ||
+	    (ret = prereq_ask_alpha(r, 0)) != -1)
+		return ret;
+	if ((ret = prereq_stage(r)) != -1 || (ret = prereq_check_staged(r)) != -1) {
+		prereq_abandon(r);
+		return ret;
+	}
+	return -1;
+}
+
+static void
+verify_summary(struct recovery *r, int code)
+{
+	struct fe_summary_line lines[4];
+	struct fe_summary s = { 0 };
+	char *files = NULL;
+	size_t n = 0;
+
+	s.success = code == EXIT_RECOVERED;
+	s.title = s.success ? _("The backup is sound: it can be restored.") :
+			      _("The backup cannot be used.");
+	lines[n].label = _("Backup:");
+	lines[n++].value = r->backup != NULL ? r->backup : "-";
+	if (s.success) {
+		files = xasprintf(Q_("%1$llu file, %2$llu bytes", "%1$llu files, %2$llu bytes",
+				      r->staged.files),
+		    (unsigned long long)r->staged.files, (unsigned long long)r->staged.bytes);
+		lines[n].label = _("Contents:");
+		lines[n++].value = files;
+		lines[n].label = _("SHA-256:");
+		lines[n++].value = r->staged.sha256;
+		lines[n].label = _("Manifest:");
+		lines[n++].value = r->staged.manifest_found ? _("every file matches MANIFEST.sha256") :
+							       _("none: files not checked one by one");
+	} else if (r->cause != NULL) {
+		lines[n].label = _("What went wrong:");
+		lines[n++].value = r->cause;
+	}
+	s.entries = lines;
+	s.nentries = n;
+	r->fe->summary(r->fe, &s);
+	free(files);
+}
+
+int
+recovery_verify(struct profile *p, struct frontend *fe, const char *backup,
+    const char *passphrase_file)
+{
+	struct recovery_options o = { 0 };
+	struct recovery r = { 0 };
+	struct backup_options bo = { 0 };
+	struct progress_ctx ctx;
+	struct progress progress = { recovery_progress_cb, &ctx };
+	char *cause = NULL;
+	int code = EXIT_BACKUP_UNUSABLE;
+
+	o.backup = backup;
+	o.passphrase_file = passphrase_file;
+	o.dry_run = 1;
+	r.profile = p;
+	r.fe = fe;
+	r.opt = &o;
+	r.view.task_title = _("Verify a backup");
+	r.view.service_name = p->service_name;
+	r.view.manager = profile_manager_name(p->manager);
+	r.view.kmsdata = p->kmsdata_path;
+	r.view.current = -1;
+	r.view.state_text = _("Nothing is changed by a verification.");
+	prereq_progress_label(&ctx, &r);
+	if (fe->begin(fe, &r.view, &cause) != 0) {
+		free(cause);
+		return EXIT_FAILED;
+	}
+	if (prereq_backup(&r) == -1 && prereq_passphrase(&r) == -1) {
+		bo.source = r.backup;
+		bo.passphrase = r.passphrase;
+		bo.iterations = p->iterations;
+		if (backup_validate(&bo, &progress, &r.staged, &cause) == 0)
+			code = EXIT_RECOVERED;
+		else {
+			recovery_note(&r, FE_ERROR_LEVEL, NULL, "%s", cause);
+			r.cause = cause;
+		}
+	}
+	for (size_t i = 0; code == 0 && r.staged.warnings != NULL && r.staged.warnings[i]; i++)
+		recovery_note(&r, FE_WARNING, NULL, "%s", r.staged.warnings[i]);
+	verify_summary(&r, code);
+	fe->end(fe);
+	free(r.cause);
+	free(r.backup);
+	secret_free(r.passphrase);
+	backup_result_free(&r.staged);
+	return code;
+}
