@@ -14,7 +14,10 @@ tap_cleanup() {
 	[ -n "${KEEP_TEST_DIR:-}" ] && { echo "# kept $T"; return; }
 	# Stop any kmsim a test left running under $T.
 	for pidfile in $(find "$T" -name kmsim.pid 2>/dev/null); do
-		kill "$(cat "$pidfile")" 2>/dev/null || true
+		pid=$(cat "$pidfile")
+		kill "$pid" 2>/dev/null || continue
+		sleep 0.2
+		kill -9 "$pid" 2>/dev/null || true
 	done
 	chmod -R u+w "$T" 2>/dev/null || true
 	rm -rf "$T"
@@ -54,6 +57,75 @@ done_testing() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
 
 # A listing of a tree that changes when any file's content, mode or name does.
 tree_digest() {
-	(cd "$1" && find . -mindepth 1 -printf '%p %y %m\n' | LC_ALL=C sort &&
+	(cd "$1" && find . -mindepth 1 -printf '%p %y %m %T@\n' | LC_ALL=C sort &&
 		find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
 }
+
+# make_world DIR [RECORDS]: a rehearsal world built with kmsim alone (so the
+# tests do not depend on `kmsrecover demo`): the original server's data
+# copied to DIR/original (with MANIFEST.sha256), its startup disk in
+# DIR/media/usb/KMSPWD.INI and its keys in DIR/fingerprints.original; then
+# the rebuild, running on a NEW alpha string (DIR/new/KMSPWD.INI); and
+# DIR/profile over it all. DIR/alpha.original holds the original string.
+make_world() {
+	w=$1 records=${2:-20}
+	mkdir -p "$w/server" "$w/media/usb" "$w/new" "$w/state"
+	"$KMSIM" init --data "$w/server/Kmsdata" --records "$records" --iterations 1000 \
+		--startup-disk "$w/media/usb/KMSPWD.INI" >"$w/alpha.original" || return 1
+	"$KMSIM" start --data "$w/server/Kmsdata" --run "$w/server/run" \
+		--startup-disk "$w/media/usb/KMSPWD.INI" >/dev/null || return 1
+	"$KMSIM" query --run "$w/server/run" --all >"$w/fingerprints.original" || return 1
+	"$KMSIM" stop --run "$w/server/run" >/dev/null || return 1
+	cp -a "$w/server/Kmsdata" "$w/original"
+	(cd "$w/original" && sha256sum -- * >MANIFEST.sha256) || return 1
+	"$KMSIM" init --force --data "$w/server/Kmsdata" --records 3 --iterations 1000 \
+		--startup-disk "$w/new/KMSPWD.INI" >"$w/alpha.new" || return 1
+	"$KMSIM" start --data "$w/server/Kmsdata" --run "$w/server/run" \
+		--startup-disk "$w/new/KMSPWD.INI" >/dev/null || return 1
+	cat >"$w/profile" <<PROFILE
+[service]
+manager = command
+name = MSExchangeKMS
+start = "$KMSIM" start --data "$w/server/Kmsdata" --run "$w/server/run"
+stop = "$KMSIM" stop --run "$w/server/run"
+status = "$KMSIM" status --run "$w/server/run"
+timeout = 20
+[kmsdata]
+path = $w/server/Kmsdata
+[secret]
+handoff = stdin
+verify = "$KMSIM" check --data %d
+[recovery]
+state-dir = $w/state
+PROFILE
+}
+
+# archive DIR FORMAT OUT: the original server's data as a backup in FORMAT
+# (tar, tar.gz, tar.zst, zip, 7z, ...), MANIFEST.sha256 at its root.
+archive() {
+	w=$1 fmt=$2 out=$3
+	case $fmt in
+	tar) (cd "$w/original" && bsdtar -cf "$out" -- *) ;;
+	tar.gz) (cd "$w/original" && bsdtar -czf "$out" -- *) ;;
+	tar.bz2) (cd "$w/original" && bsdtar -cjf "$out" -- *) ;;
+	tar.xz) (cd "$w/original" && bsdtar -cJf "$out" -- *) ;;
+	tar.zst) (cd "$w/original" && bsdtar --zstd -cf "$out" -- *) ;;
+	tar.lz4) (cd "$w/original" && bsdtar --lz4 -cf "$out" -- *) ;;
+	zip) (cd "$w/original" && bsdtar --format zip -cf "$out" -- *) ;;
+	7z) (cd "$w/original" && bsdtar --format 7zip -cf "$out" -- *) ;;
+	cpio) (cd "$w/original" && bsdtar --format cpio -cf "$out" -- *) ;;
+	iso) (cd "$w/original" && bsdtar --format iso9660 -cf "$out" -- *) ;;
+	topdir) (cd "$w" && cp -a original Kmsdata && mv Kmsdata/MANIFEST.sha256 . &&
+		sed -i 's|  |  Kmsdata/|' MANIFEST.sha256 &&
+		bsdtar -czf "$out" MANIFEST.sha256 Kmsdata && rm -rf Kmsdata MANIFEST.sha256) ;;
+	*) return 1 ;;
+	esac
+}
+
+# The state of the server side: Kmsdata and its siblings (not the run folder).
+server_state() {
+	(cd "$1/server" && ls -1 | grep -v '^run$' | LC_ALL=C sort) && tree_digest "$1/server/Kmsdata"
+}
+
+service_running() { "$KMSIM" status --run "$1/server/run" >/dev/null 2>&1; }
+keys_match() { "$KMSIM" query --run "$1/server/run" --all | cmp -s - "$1/fingerprints.original"; }
