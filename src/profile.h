@@ -20,7 +20,7 @@ struct profile {
 	/* [service] */
 	enum service_manager manager; /* default systemd */
 	char *service_name;           /* default "MSExchangeKMS" */
-	char **start_argv;            /* NULL-terminated; NULL unless set (manager=command) */
+	char **start_argv;            /* NULL-terminated; NULL unless set (see profile_service_argv) */
 	char **stop_argv;
 	char **status_argv;
 	int timeout; /* seconds, default 60, 1..3600 */
@@ -72,5 +72,18 @@ int profile_split_argv(const char *line, char ***argv, char **cause);
 char **profile_substitute_argv(char *const *argv, const char *token, const char *value);
 
 const char *profile_manager_name(enum service_manager m);
+
+enum profile_command { PROFILE_START, PROFILE_STOP, PROFILE_STATUS };
+
+/*
+ * The argv of a service command: the profile's own start/stop/status when
+ * it has one (manager=command needs all three; with systemd or sysv one
+ * given overrides the default), else the manager's default:
+ *   systemd  systemctl start|stop NAME; systemctl is-active --quiet NAME
+ *   sysv     /etc/init.d/NAME start|stop|status when that script exists,
+ *            else service NAME start|stop|status
+ * A new vector (xfree_argv it), or NULL for manager=command without it.
+ */
+char **profile_service_argv(const struct profile *p, enum profile_command which);
 
 #endif

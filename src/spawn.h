@@ -14,6 +14,7 @@ struct spawn_result {
 	int status;
 	int signaled;  /* 1 when a signal ended it; status is then the signal */
 	int timed_out; /* 1 when it was killed for running past the timeout */
+	int timeout;   /* the timeout it ran under, seconds (for spawn_describe) */
 	char *output;  /* stdout and stderr interleaved, NUL-terminated, at most 64 KiB kept (the tail) */
 	size_t output_len;
 };
@@ -22,7 +23,10 @@ struct spawn_result {
  * Runs argv[0] (looked up in PATH when it has no slash) with argv, the
  * process's own environment, and standard input fed from input (input_len
  * bytes; input NULL means /dev/null). Waits at most timeout seconds
- * (0: no limit). A child that detaches (a daemon keeping the output pipe
+ * (0: no limit); past it the child's process group gets SIGTERM, and
+ * SIGKILL 2 s later. The child runs in a process group of its own (a
+ * Ctrl-C at the terminal is kmsrecover's to handle, not the child's).
+ * A child that detaches (a daemon keeping the output pipe
  * open) does not hold spawn_run up: once the direct child has exited, what
  * is already in the pipe is read and the pipe is closed.
  * Returns 0 when the child ran (whatever its exit status; see *result), -1
@@ -32,7 +36,10 @@ int spawn_run(char *const argv[], const char *input, size_t input_len, int timeo
     struct spawn_result *result, char **cause);
 void spawn_result_free(struct spawn_result *result);
 
-/* "exit status 3", "killed by signal 9", "timed out after 60 s": translated, static or result-owned. */
+/*
+ * How it ended: "exit status 3", "killed by signal 9 (Killed)", "timed out
+ * after 60 s". Translated; a new string the caller frees.
+ */
 char *spawn_describe(const struct spawn_result *result);
 
 #endif
