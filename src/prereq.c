@@ -7,8 +7,10 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine.h"
 #include "i18n.h"
@@ -362,12 +364,37 @@ prereq_abandon(struct recovery *r)
 	free(cause);
 }
 
+/*
+ * The staged tree is moved in with renames, which cannot cross file systems:
+ * a Kmsdata that is a mount point is refused before anything is done.
+ */
+static int
+prereq_check_kmsdata(struct recovery *r)
+{
+	struct stat here, parent;
+
+	if (fstat(r->kmsdata.parent_fd, &parent) != 0 ||
+	    fstatat(r->kmsdata.parent_fd, r->kmsdata.base, &here, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	if (!S_ISDIR(here.st_mode) || here.st_dev == parent.st_dev)
+		return -1;
+	free(r->cause);
+	/* TRANSLATORS: %1$s is the Kmsdata path, %2$s its parent folder. */
+	r->cause = xasprintf(_("%1$s is a mount point. kmsrecover restores by renaming folders "
+			       "beside it, which cannot cross file systems. Nothing was changed. "
+			       "Set the profile's [kmsdata] path to a folder on the same file "
+			       "system as %2$s."),
+	    r->kmsdata.path, r->kmsdata.parent);
+	recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", r->cause);
+	return EXIT_FAILED;
+}
+
 int
 prereq_run(struct recovery *r)
 {
 	int ret;
 
-	if ((ret = prereq_backup(r)) != -1 || (ret = prereq_passphrase(r)) != -1 ||
+	if ((ret = prereq_check_kmsdata(r)) != -1 || (ret = prereq_backup(r)) != -1 || (ret = prereq_passphrase(r)) != -1 ||
 	    (ret = prereq_ask_alpha(r, 0)) != -1)
 		return ret;
 	if ((ret = prereq_stage(r)) != -1 || (ret = prereq_check_staged(r)) != -1) {

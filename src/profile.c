@@ -91,7 +91,7 @@ profile_new(void)
 	p->service_name = xstrdup("MSExchangeKMS");
 	p->timeout = 60;
 	p->kmsdata_path = xstrdup("/var/lib/exchsrvr/kmsdata");
-	p->handoff = HANDOFF_STDIN;
+	p->handoff = HANDOFF_CREDENTIAL; /* systemctl does not pass its stdin to the service */
 	p->startup_disk_name = xstrdup("KMSPWD.INI");
 	p->secret_case = SECRET_CASE_UPPER;
 	p->iterations = 10000;
@@ -707,6 +707,24 @@ profile_check(const struct profile *p, const struct profile_reader *r, char **ca
 	return -1;
 }
 
+/*
+ * The hand-off, when the file does not say: a systemd unit reads a
+ * credential (systemctl does not pass its stdin on); a sysv script or the
+ * profile's own start command reads its standard input.
+ */
+static void
+profile_default_handoff(struct profile *p, const struct profile_reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < PROFILE_NKEYS; i++) {
+		if (strcmp(profile_keys[i].key, "handoff") == 0 && r->seen[i] != 0)
+			return;
+	}
+	p->handoff = p->manager == SERVICE_MANAGER_SYSTEMD && p->start_argv == NULL ?
+	    HANDOFF_CREDENTIAL : HANDOFF_STDIN;
+}
+
 int
 profile_load(struct profile *p, const char *path, char **cause)
 {
@@ -733,6 +751,7 @@ profile_load(struct profile *p, const char *path, char **cause)
 	}
 	if (profile_check(p, &r, cause) != 0)
 		goto out;
+	profile_default_handoff(p, &r);
 	free(p->path);
 	p->path = xstrdup(path);
 	ret = 0;

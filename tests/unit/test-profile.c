@@ -92,7 +92,8 @@ test_defaults(void)
 	ok(p->timeout == 60, "defaults: timeout 60");
 	ok(strcmp(p->kmsdata_path, "/var/lib/exchsrvr/kmsdata") == 0, "defaults: kmsdata path");
 	ok(p->owner == NULL, "defaults: no owner");
-	ok(p->handoff == HANDOFF_STDIN && p->handoff_path == NULL, "defaults: handoff stdin");
+	ok(p->handoff == HANDOFF_CREDENTIAL && p->handoff_path == NULL,
+	    "defaults: handoff credential (systemd does not pass stdin)");
 	ok(p->verify_argv == NULL, "defaults: no verifier");
 	ok(strcmp(p->startup_disk_name, "KMSPWD.INI") == 0, "defaults: startup disk KMSPWD.INI");
 	ok(p->secret_case == SECRET_CASE_UPPER, "defaults: case upper");
@@ -157,6 +158,14 @@ test_full(void)
 	ok(p->iterations == 200000, "full: iterations");
 	ok(strcmp(p->state_dir, "/srv/kmsrecover") == 0, "full: state-dir");
 	free(cause);
+	free(path);
+	profile_free(p);
+
+	p = profile_new();
+	path = write_file("cmd.conf", "[service]\nmanager = command\nstart = /bin/true\n"
+				     "stop = /bin/true\nstatus = /bin/true\n");
+	ok(profile_load(p, path, &cause) == 0 && p->handoff == HANDOFF_STDIN,
+	    "manager=command without handoff: the password on the start command's stdin");
 	free(path);
 	profile_free(p);
 
