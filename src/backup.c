@@ -1,1 +1,2042 @@
-/* stub: to be written */
+/*
+ * Backup sources (see backup.h): step P of the procedure reads the backup
+ * once, end to end, into a staging folder beside Kmsdata, and proves it
+ * sound before anything is changed.
+ *
+ * The one read is a pipeline. A source gives entries and their data: an
+ * archive file through libarchive (our read callback hashes the file as
+ * stored and, for openssl enc files, decrypts it as a stream), or a folder
+ * walked through directory fds without following a symbolic link. Each
+ * entry is checked here before libarchive's disk writer (with its secure
+ * flags as a second line) puts it in the staging folder, and each file's
+ * data is hashed on its way through. At the end the hashes are compared
+ * with MANIFEST.sha256, the tree is made durable, and the payload (the tree
+ * or its one Kmsdata folder) is named. On any failure the staging folder
+ * is removed: nothing outside it is ever written.
+ *
+ * 7-Zip keeps its index at the end, so libarchive must seek: for that
+ * format alone the stream is also copied to an unnamed temporary file as it
+ * is read, and libarchive seeks in the copy. The backup is still read once.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "backup.h"
+#include "digest.h"
+#include "fault.h"
+#include "i18n.h"
+#include "secret.h"
+#include "xmalloc.h"
+
+#define BACKUP_BLOCK (64 * 1024)
+#define BACKUP_PROGRESS_STEP (1024 * 1024)
+/* Deeper trees are refused: Kmsdata is flat, and every walk holds one fd a level. */
+#define BACKUP_MAX_DEPTH 64
+#define BACKUP_MANIFEST_MAX (16 * 1024 * 1024)
+#define BACKUP_SHOWN_MAX 200
+#define BACKUP_INFO_NAME "BACKUP.INFO"
+#define BACKUP_SALT_MAGIC "Salted__"
+#define BACKUP_SALT_LEN 8
+#define BACKUP_HEAD_LEN 16
+#define BACKUP_7Z_MAGIC "7z\xbc\xaf\x27\x1c"
+#define BACKUP_7Z_MAGIC_LEN 6
+#define BACKUP_ITERATIONS 10000
+#define BACKUP_KEY_LEN 32
+#define BACKUP_IV_LEN 16
+
+#define BACKUP_DISK_FLAGS                                                                          \
+	(ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS |           \
+	    ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
+
+/* What a path seen in the backup is. */
+enum backup_rec_type {
+	BACKUP_REC_PARENT, /* a folder made implicitly for an entry below it */
+	BACKUP_REC_DIR,
+	BACKUP_REC_FILE,
+	BACKUP_REC_META /* MANIFEST.sha256 or BACKUP.INFO: read, not written */
+};
+
+struct backup_rec {
+	char *path; /* normalised */
+	enum backup_rec_type type;
+	size_t canon; /* the record holding the data: itself, or a hard link's target */
+	unsigned char digest[DIGEST_LEN];
+};
+
+/* Every path seen, in the backup's order, with a hash index over them. */
+struct backup_recs {
+	struct backup_rec *v;
+	size_t count;
+	size_t alloc;
+	size_t *slots; /* index + 1; 0 is empty */
+	size_t nslots;
+};
+
+/* An archive file as read: hashed as stored, decrypted when enc'd. */
+struct backup_input {
+	int fd;
+	uint64_t size;
+	uint64_t raw_read;
+	struct digest *digest;
+	EVP_CIPHER_CTX *cipher; /* NULL unless openssl enc */
+	int eof;
+	int bad_padding;
+	int read_errno;
+	unsigned char raw[BACKUP_BLOCK];
+	unsigned char plain[BACKUP_BLOCK + EVP_MAX_BLOCK_LENGTH];
+	size_t plain_off; /* plain[plain_off..plain_len) not yet handed on */
+	size_t plain_len;
+	int spool_fd; /* -1 unless 7-Zip */
+	int spool_errno;
+	uint64_t spool_len;
+	uint64_t pos;
+	unsigned char spool_buf[BACKUP_BLOCK];
+};
+
+struct backup_walk_level {
+	DIR *dir;
+	char *prefix; /* "" or "a/b/" */
+};
+
+/* A folder source, walked depth first through directory fds. */
+struct backup_walk {
+	struct backup_walk_level level[BACKUP_MAX_DEPTH + 1];
+	int depth;      /* the innermost open level; -1 when done */
+	int pending_fd; /* the folder just returned, entered at the next call */
+	char *pending_prefix;
+	int data_fd; /* the file just returned */
+	int64_t data_off;
+	uint64_t data_read;
+	struct archive_entry *entry;
+	unsigned char buf[BACKUP_BLOCK];
+};
+
+struct backup_run;
+
+/* The source of entries: 1 entry or block, 0 at the end, -1 with a cause. */
+struct backup_source_ops {
+	int (*next)(struct backup_run *, struct archive_entry **);
+	int (*data)(struct backup_run *, const void **, size_t *, int64_t *);
+};
+
+struct backup_run {
+	const struct backup_options *opt;
+	const struct progress *progress;
+	char *shown_source; /* escaped */
+
+	const struct backup_source_ops *ops;
+	struct backup_input *in;
+	struct archive *reader;
+	struct backup_walk *walk;
+
+	struct archive *disk; /* NULL when validating */
+	int parent_fd;
+	int staging_fd;
+	int cwd_fd;
+	int inside; /* the cwd is the staging folder */
+	struct stat staging_st;
+
+	struct backup_recs recs;
+	struct digest *file_digest;
+	char *manifest;
+	size_t manifest_len;
+	int manifest_found;
+
+	char *current; /* the entry's name as stored */
+	char *shown;   /* the same, escaped */
+	uint64_t entries;
+	uint64_t files;
+	uint64_t bytes;
+	uint64_t declared;
+	uint64_t last_progress;
+	char *cause;
+};
+
+/* The first error of a run is kept; later ones are consequences. */
+static int __attribute__((format(printf, 2, 3)))
+backup_error(struct backup_run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (run->cause == NULL) {
+		va_start(ap, fmt);
+		run->cause = xvasprintf(fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/*
+ * Escaping names for display.
+ */
+
+/* The length of the valid UTF-8 sequence at s and its code point, or 0. */
+static size_t
+backup_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	size_t n, i;
+	uint32_t c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Whether a character must not reach a terminal or a log as it is: C0, DEL
+ * and C1 controls, and the line separators and bidirectional controls that
+ * could make one name look like another.
+ */
+static int
+backup_escape_wanted(uint32_t c)
+{
+	if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+		return 1;
+	if (c == 0x200e || c == 0x200f || c == 0x2028 || c == 0x2029)
+		return 1;
+	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+char *
+backup_escape_name(const char *name)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)(name != NULL ? name : "");
+	size_t len = strlen((const char *)s), i, j, n, o = 0;
+	uint32_t c;
+	char *out;
+
+	out = xreallocarray(NULL, len + 1, 4);
+	for (i = 0; i < len; i += n) {
+		if ((n = backup_utf8_decode(s + i, len - i, &c)) == 0) {
+			n = 1;
+			c = 0;
+		}
+		if (c == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (c == 0 || backup_escape_wanted(c)) {
+			for (j = i; j < i + n; j++) {
+				out[o++] = '\\';
+				out[o++] = 'x';
+				out[o++] = hex[s[j] >> 4];
+				out[o++] = hex[s[j] & 0xf];
+			}
+		} else {
+			memcpy(out + o, s + i, n);
+			o += n;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * A name for a cause: escaped, and cut short (at a character's boundary)
+ * past BACKUP_SHOWN_MAX bytes, so that a hostile 4 KiB path cannot flood
+ * the operator's screen.
+ */
+static char *
+backup_shown(const char *name)
+{
+	char *s = backup_escape_name(name), *cut;
+	size_t n = strlen(s);
+
+	if (n <= BACKUP_SHOWN_MAX)
+		return s;
+	n = BACKUP_SHOWN_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	cut = xasprintf("%.*s...", (int)n, s);
+	free(s);
+	return cut;
+}
+
+/*
+ * Probing.
+ */
+
+/* Reads up to len bytes, retrying short reads; the count, or -1. */
+static ssize_t
+backup_read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if (fault_fail("read") != 0)
+			return -1;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int
+backup_probe(const char *source, enum backup_kind *kind, char **cause)
+{
+	char head[BACKUP_SALT_LEN], *shown;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	shown = backup_escape_name(source);
+	if (stat(source, &st) != 0) {
+		*cause = xasprintf(_("Cannot find the backup %1$s: %2$s."), shown, strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		*kind = BACKUP_DIRECTORY;
+		free(shown);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*cause = xasprintf(_("The backup %s is neither a file nor a folder."), shown);
+		goto fail;
+	}
+	if ((fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0 ||
+	    (n = backup_read_full(fd, head, sizeof head)) < 0) {
+		*cause = xasprintf(_("Cannot read the backup %1$s: %2$s."), shown, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	close(fd);
+	*kind = n == BACKUP_SALT_LEN && memcmp(head, BACKUP_SALT_MAGIC, BACKUP_SALT_LEN) == 0
+	    ? BACKUP_ENCRYPTED
+	    : BACKUP_ARCHIVE;
+	free(shown);
+	return 0;
+
+fail:
+	free(shown);
+	return -1;
+}
+
+void
+backup_result_free(struct backup_result *result)
+{
+	if (result == NULL)
+		return;
+	free(result->payload);
+	xfree_argv(result->warnings);
+	memset(result, 0, sizeof *result);
+}
+
+static void
+backup_result_warn(struct backup_result *result, const char *warning)
+{
+	size_t n = 0;
+
+	while (result->warnings != NULL && result->warnings[n] != NULL)
+		n++;
+	result->warnings = xreallocarray(result->warnings, n + 2, sizeof *result->warnings);
+	result->warnings[n] = xstrdup(warning);
+	result->warnings[n + 1] = NULL;
+}
+
+/*
+ * The paths seen: a vector in the backup's order and an open-addressing
+ * index. Each entry costs its path and a few words.
+ */
+
+static size_t
+backup_recs_slot(const struct backup_recs *r, const char *path)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const unsigned char *p;
+	size_t i;
+
+	for (p = (const unsigned char *)path; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	i = (size_t)h & (r->nslots - 1);
+	while (r->slots[i] != 0 && strcmp(r->v[r->slots[i] - 1].path, path) != 0)
+		i = (i + 1) & (r->nslots - 1);
+	return i;
+}
+
+/* The record's index, or SIZE_MAX. */
+static size_t
+backup_recs_find(const struct backup_recs *r, const char *path)
+{
+	size_t s;
+
+	if (r->nslots == 0)
+		return SIZE_MAX;
+	s = backup_recs_slot(r, path);
+	return r->slots[s] == 0 ? SIZE_MAX : r->slots[s] - 1;
+}
+
+static size_t
+backup_recs_add(struct backup_recs *r, const char *path, enum backup_rec_type type)
+{
+	struct backup_rec *rec;
+	size_t i;
+
+	if ((r->count + 1) * 2 > r->nslots) {
+		free(r->slots);
+		r->nslots = r->nslots == 0 ? 64 : r->nslots * 2;
+		r->slots = xcalloc(r->nslots, sizeof *r->slots);
+		for (i = 0; i < r->count; i++)
+			r->slots[backup_recs_slot(r, r->v[i].path)] = i + 1;
+	}
+	if (r->count == r->alloc) {
+		r->alloc = r->alloc == 0 ? 64 : r->alloc * 2;
+		r->v = xreallocarray(r->v, r->alloc, sizeof *r->v);
+	}
+	rec = &r->v[r->count];
+	memset(rec, 0, sizeof *rec);
+	rec->path = xstrdup(path);
+	rec->type = type;
+	rec->canon = r->count;
+	r->slots[backup_recs_slot(r, path)] = r->count + 1;
+	return r->count++;
+}
+
+static void
+backup_recs_free(struct backup_recs *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->count; i++)
+		free(r->v[i].path);
+	free(r->v);
+	free(r->slots);
+	memset(r, 0, sizeof *r);
+}
+
+/*
+ * The archive file: read once, hashed as stored, decrypted as a stream.
+ */
+
+static ssize_t
+backup_input_raw(struct backup_input *in, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = fault_fail("read") != 0 ? -1 : read(in->fd, buf, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		in->read_errno = errno;
+		return -1;
+	}
+	digest_update(in->digest, buf, (size_t)n);
+	in->raw_read += (uint64_t)n;
+	return n;
+}
+
+/* Decrypts the next block read; at the end checks the padding. */
+static int
+backup_input_decrypt(struct backup_input *in)
+{
+	ssize_t n;
+	int outl = 0;
+
+	if ((n = backup_input_raw(in, in->raw, sizeof in->raw)) < 0)
+		return -1;
+	if (n == 0) {
+		in->eof = 1;
+		if (EVP_DecryptFinal_ex(in->cipher, in->plain, &outl) != 1) {
+			in->bad_padding = 1;
+			return -1;
+		}
+	} else if (EVP_DecryptUpdate(in->cipher, in->plain, &outl, in->raw, (int)n) != 1) {
+		in->bad_padding = 1;
+		return -1;
+	}
+	in->plain_off = 0;
+	in->plain_len = (size_t)outl;
+	return 0;
+}
+
+/* Makes data ready in plain[]: 1 ready, 0 at the end, -1 failed. */
+static int
+backup_input_fill(struct backup_input *in)
+{
+	ssize_t n;
+
+	while (in->plain_off == in->plain_len) {
+		if (in->bad_padding || in->read_errno != 0)
+			return -1;
+		if (in->eof)
+			return 0;
+		if (in->cipher != NULL) {
+			if (backup_input_decrypt(in) != 0)
+				return -1;
+			continue;
+		}
+		if ((n = backup_input_raw(in, in->plain, BACKUP_BLOCK)) < 0)
+			return -1;
+		in->plain_off = 0;
+		in->plain_len = (size_t)n;
+		in->eof = n == 0;
+	}
+	return 1;
+}
+
+/* Reads what libarchive left unread (a tar's padding), so that the whole file is hashed. */
+static int
+backup_input_drain(struct backup_input *in)
+{
+	int r;
+
+	while ((r = backup_input_fill(in)) > 0)
+		in->plain_off = in->plain_len;
+	return r;
+}
+
+/* openssl enc -aes-256-cbc -pbkdf2: key and iv from PBKDF2-HMAC-SHA256(pass, salt). */
+static int
+backup_input_key(struct backup_input *in, const struct secret *pass, int iterations)
+{
+	unsigned char keyiv[BACKUP_KEY_LEN + BACKUP_IV_LEN];
+	const unsigned char *salt = in->plain + BACKUP_SALT_LEN;
+	int ret = -1;
+
+	if (pass->len > INT_MAX)
+		goto out;
+	if (PKCS5_PBKDF2_HMAC(pass->data, (int)pass->len, salt, BACKUP_SALT_LEN,
+	        iterations > 0 ? iterations : BACKUP_ITERATIONS, EVP_sha256(), sizeof keyiv,
+	        keyiv) != 1)
+		goto out;
+	if ((in->cipher = EVP_CIPHER_CTX_new()) == NULL)
+		abort();
+	if (EVP_DecryptInit_ex(
+	        in->cipher, EVP_aes_256_cbc(), NULL, keyiv, keyiv + BACKUP_KEY_LEN) != 1)
+		goto out;
+	ret = 0;
+out:
+	OPENSSL_cleanse(keyiv, sizeof keyiv);
+	return ret;
+}
+
+/* libarchive's read callback for a stream read as it comes. */
+static la_ssize_t
+backup_stream_read(struct archive *a, void *arg, const void **buf)
+{
+	struct backup_input *in = arg;
+	size_t n;
+	int r;
+
+	if ((r = backup_input_fill(in)) <= 0) {
+		if (r < 0)
+			archive_set_error(a, EIO, "read failed");
+		return r;
+	}
+	*buf = in->plain + in->plain_off;
+	n = in->plain_len - in->plain_off;
+	in->plain_off = in->plain_len;
+	return (la_ssize_t)n;
+}
+
+/* Appends the source's next block to the spool: 1, 0 at the end, -1. */
+static int
+backup_spool_extend(struct backup_input *in)
+{
+	const unsigned char *p;
+	size_t left;
+	ssize_t n;
+	int r;
+
+	if ((r = backup_input_fill(in)) <= 0)
+		return r;
+	p = in->plain + in->plain_off;
+	left = in->plain_len - in->plain_off;
+	while (left > 0) {
+		n = fault_fail("write") != 0 ? -1
+		                             : pwrite(in->spool_fd, p, left, (off_t)in->spool_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			in->spool_errno = n < 0 ? errno : EIO;
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+		in->spool_len += (uint64_t)n;
+	}
+	in->plain_off = in->plain_len;
+	return 1;
+}
+
+/* libarchive's read callback for a spooled stream (7-Zip). */
+static la_ssize_t
+backup_spool_read(struct archive *a, void *arg, const void **buf)
+{
+	struct backup_input *in = arg;
+	uint64_t avail;
+	ssize_t n;
+	int r;
+
+	while (in->pos >= in->spool_len) {
+		if ((r = backup_spool_extend(in)) <= 0) {
+			if (r < 0)
+				archive_set_error(a, EIO, "read failed");
+			return r;
+		}
+	}
+	avail = in->spool_len - in->pos;
+	do {
+		n = pread(in->spool_fd, in->spool_buf,
+		    avail < BACKUP_BLOCK ? (size_t)avail : BACKUP_BLOCK, (off_t)in->pos);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		in->spool_errno = n < 0 ? errno : EIO;
+		archive_set_error(a, EIO, "read failed");
+		return -1;
+	}
+	in->pos += (uint64_t)n;
+	*buf = in->spool_buf;
+	return n;
+}
+
+/* libarchive's seek callback: forward seeks read the source on into the spool. */
+static la_int64_t
+backup_spool_seek(struct archive *a, void *arg, la_int64_t offset, int whence)
+{
+	struct backup_input *in = arg;
+	int64_t base;
+	int r = 1;
+
+	(void)a;
+	if (whence == SEEK_END) {
+		while ((r = backup_spool_extend(in)) > 0)
+			;
+	}
+	if (r < 0)
+		return ARCHIVE_FATAL;
+	base = whence == SEEK_SET ? 0
+	    : whence == SEEK_CUR  ? (int64_t)in->pos
+	                          : (int64_t)in->spool_len;
+	if (offset < -base || offset > INT64_MAX - base)
+		return ARCHIVE_FATAL;
+	while ((uint64_t)(base + offset) > in->spool_len && (r = backup_spool_extend(in)) > 0)
+		;
+	if (r < 0)
+		return ARCHIVE_FATAL;
+	in->pos = (uint64_t)(base + offset);
+	if (in->pos > in->spool_len)
+		in->pos = in->spool_len;
+	return (la_int64_t)in->pos;
+}
+
+/*
+ * Why the source could not be read, in the operator's words. An encrypted
+ * backup that libarchive cannot make sense of was, most likely, decrypted
+ * with the wrong passphrase.
+ */
+static int
+backup_read_failed(struct backup_run *run)
+{
+	struct backup_input *in = run->in;
+	char *detail;
+	int ret;
+
+	if (in->read_errno != 0)
+		return backup_error(run, _("Cannot read the backup %1$s: %2$s."), run->shown_source,
+		    strerror(in->read_errno));
+	if (in->spool_errno != 0)
+		return backup_error(run,
+		    _("Cannot write the temporary copy of the 7-Zip backup %1$s: %2$s."),
+		    run->shown_source, strerror(in->spool_errno));
+	if (in->bad_padding || (in->cipher != NULL && run->entries == 0))
+		return backup_error(run,
+		    _("The backup %s cannot be decrypted: the passphrase is wrong "
+		      "or the backup is damaged."),
+		    run->shown_source);
+	detail = backup_shown(run->reader != NULL ? archive_error_string(run->reader) : NULL);
+	if (in->cipher != NULL)
+		ret = backup_error(run,
+		    _("The backup %1$s cannot be read (%2$s): the passphrase is wrong "
+		      "or the backup is damaged."),
+		    run->shown_source, detail);
+	else if (run->current != NULL)
+		/* TRANSLATORS: %2$s is the backup file, %3$s libarchive's explanation. */
+		ret = backup_error(run,
+		    _("The entry \"%1$s\" of the backup %2$s cannot be read: %3$s."), run->shown,
+		    run->shown_source, detail);
+	else
+		ret = backup_error(
+		    run, _("The backup %1$s cannot be read: %2$s."), run->shown_source, detail);
+	free(detail);
+	return ret;
+}
+
+static int
+backup_archive_next(struct backup_run *run, struct archive_entry **entry)
+{
+	int r;
+
+	r = archive_read_next_header(run->reader, entry);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		return backup_read_failed(run);
+	return 1;
+}
+
+static int
+backup_archive_data(struct backup_run *run, const void **buf, size_t *len, int64_t *off)
+{
+	la_int64_t o;
+	int r;
+
+	r = archive_read_data_block(run->reader, buf, len, &o);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		return backup_read_failed(run);
+	*off = o;
+	return 1;
+}
+
+static const struct backup_source_ops backup_archive_ops = {
+    backup_archive_next, backup_archive_data};
+
+/*
+ * Every format libarchive reads except mtree, whose "archives" take their
+ * files' contents from this machine's disk (contents=/etc/shadow).
+ */
+static void
+backup_archive_formats(struct archive *a)
+{
+	archive_read_support_filter_all(a);
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_ar(a);
+	archive_read_support_format_cab(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_empty(a);
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_lha(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_warc(a);
+	archive_read_support_format_xar(a);
+	archive_read_support_format_zip(a);
+}
+
+/* An unnamed file for the 7-Zip spool: beside the staging folder, or in $TMPDIR. */
+static int
+backup_spool_open(struct backup_run *run)
+{
+	const char *tmp = getenv("TMPDIR");
+	int fd;
+
+	if (run->parent_fd >= 0)
+		fd = openat(run->parent_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	else
+		fd = open(tmp != NULL && *tmp != '\0' ? tmp : "/tmp",
+		    O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return backup_error(run,
+		    _("Cannot make a temporary copy of the 7-Zip backup %1$s: %2$s."),
+		    run->shown_source, strerror(errno));
+	run->in->spool_fd = fd;
+	return 0;
+}
+
+static int
+backup_archive_open(struct backup_run *run)
+{
+	struct backup_input *in = run->in;
+	size_t avail = in->plain_len - in->plain_off;
+
+	if (avail >= BACKUP_7Z_MAGIC_LEN &&
+	    memcmp(in->plain + in->plain_off, BACKUP_7Z_MAGIC, BACKUP_7Z_MAGIC_LEN) == 0 &&
+	    backup_spool_open(run) != 0)
+		return -1;
+	run->reader = archive_read_new();
+	backup_archive_formats(run->reader);
+	archive_read_set_callback_data(run->reader, in);
+	if (in->spool_fd >= 0) {
+		archive_read_set_read_callback(run->reader, backup_spool_read);
+		archive_read_set_seek_callback(run->reader, backup_spool_seek);
+	} else
+		archive_read_set_read_callback(run->reader, backup_stream_read);
+	if (archive_read_open1(run->reader) != ARCHIVE_OK)
+		return backup_read_failed(run);
+	run->ops = &backup_archive_ops;
+	return 0;
+}
+
+/* Reads the head; sets up decryption for openssl enc; hands on to libarchive. */
+static int
+backup_input_open(struct backup_run *run, int fd, uint64_t size)
+{
+	const struct backup_options *opt = run->opt;
+	struct backup_input *in;
+	ssize_t n;
+
+	run->in = in = xcalloc(1, sizeof *in);
+	in->fd = fd;
+	in->size = size;
+	in->spool_fd = -1;
+	in->digest = digest_new();
+	if ((n = backup_read_full(fd, in->plain, BACKUP_HEAD_LEN)) < 0) {
+		in->read_errno = errno;
+		return backup_read_failed(run);
+	}
+	digest_update(in->digest, in->plain, (size_t)n);
+	in->raw_read = (uint64_t)n;
+	in->plain_len = (size_t)n;
+	in->eof = n < BACKUP_HEAD_LEN;
+	if (n == BACKUP_HEAD_LEN && memcmp(in->plain, BACKUP_SALT_MAGIC, BACKUP_SALT_LEN) == 0) {
+		if (opt->passphrase == NULL)
+			return backup_error(run,
+			    _("The backup %s is encrypted: a passphrase is needed."),
+			    run->shown_source);
+		if (backup_input_key(in, opt->passphrase, opt->iterations) != 0)
+			return backup_error(run,
+			    _("Cannot derive the key to decrypt the backup %s."),
+			    run->shown_source);
+		in->plain_len = 0;
+	}
+	if (backup_input_fill(in) < 0)
+		return backup_read_failed(run);
+	return backup_archive_open(run);
+}
+
+/*
+ * A folder source, walked through directory fds: lstat semantics
+ * throughout, so a symbolic link is an entry (and refused), never followed.
+ */
+
+static void
+backup_walk_close_data(struct backup_walk *w)
+{
+	if (w->data_fd >= 0)
+		close(w->data_fd);
+	w->data_fd = -1;
+}
+
+/* Enters the folder returned last, once it has passed the checks. */
+static int
+backup_walk_descend(struct backup_run *run)
+{
+	struct backup_walk *w = run->walk;
+	struct backup_walk_level *l;
+	int fd = w->pending_fd;
+
+	if (fd < 0)
+		return 0;
+	w->pending_fd = -1;
+	if (w->depth + 1 > BACKUP_MAX_DEPTH) {
+		close(fd);
+		return backup_error(run,
+		    _("The backup entry \"%1$s\" is nested more than %2$d "
+		      "folders deep."),
+		    run->shown, BACKUP_MAX_DEPTH);
+	}
+	l = &w->level[++w->depth];
+	if ((l->dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		w->depth--;
+		return backup_error(run, _("Cannot read the backup folder entry \"%1$s\": %2$s."),
+		    run->shown, strerror(errno));
+	}
+	l->prefix = w->pending_prefix;
+	w->pending_prefix = NULL;
+	return 0;
+}
+
+/* Opens what the entry at st names, making sure it is still what was looked at. */
+static int
+backup_walk_open(int dir_fd, const char *name, const struct stat *st)
+{
+	struct stat again;
+	int fd, flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+
+	if (S_ISDIR(st->st_mode))
+		flags |= O_DIRECTORY;
+	if ((fd = openat(dir_fd, name, flags)) < 0)
+		return -1;
+	if (fstat(fd, &again) != 0 || again.st_dev != st->st_dev || again.st_ino != st->st_ino) {
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	return fd;
+}
+
+/* A symbolic link's target, for the message that refuses it. */
+static void
+backup_walk_symlink(struct archive_entry *e, int dir_fd, const char *name)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+
+	if ((n = readlinkat(dir_fd, name, target, sizeof target - 1)) < 0)
+		n = 0;
+	target[n] = '\0';
+	archive_entry_set_symlink(e, target);
+}
+
+static int
+backup_walk_entry(struct backup_run *run, DIR *dir, const char *prefix, const char *name)
+{
+	struct backup_walk *w = run->walk;
+	struct stat st;
+	char *path;
+	int fd = -1;
+
+	path = xasprintf("%s%s", prefix, name);
+	archive_entry_clear(w->entry);
+	archive_entry_set_pathname(w->entry, path);
+	free(run->shown);
+	run->shown = backup_shown(path);
+	if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
+	        (fd = backup_walk_open(dirfd(dir), name, &st)) < 0)) {
+		free(path);
+		return backup_error(run, _("Cannot read the backup folder entry \"%1$s\": %2$s."),
+		    run->shown, strerror(errno));
+	}
+	archive_entry_copy_stat(w->entry, &st);
+	if (S_ISLNK(st.st_mode))
+		backup_walk_symlink(w->entry, dirfd(dir), name);
+	if (S_ISDIR(st.st_mode) && run->staging_fd >= 0 && st.st_dev == run->staging_st.st_dev &&
+	    st.st_ino == run->staging_st.st_ino) {
+		close(fd);
+		free(path);
+		return backup_error(run,
+		    _("The backup folder %s holds the staging folder: choose a "
+		      "backup outside the folder that holds Kmsdata."),
+		    run->shown_source);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		w->pending_fd = fd;
+		w->pending_prefix = xasprintf("%s/", path);
+	} else {
+		w->data_fd = fd;
+		w->data_off = 0;
+	}
+	free(path);
+	return 1;
+}
+
+static int
+backup_walk_next(struct backup_run *run, struct archive_entry **entry)
+{
+	struct backup_walk *w = run->walk;
+	struct backup_walk_level *l;
+	struct dirent *de;
+
+	backup_walk_close_data(w);
+	if (backup_walk_descend(run) != 0)
+		return -1;
+	while (w->depth >= 0) {
+		l = &w->level[w->depth];
+		errno = 0;
+		if ((de = readdir(l->dir)) == NULL) {
+			if (errno != 0)
+				return backup_error(run,
+				    _("Cannot read the backup folder %1$s: %2$s."),
+				    run->shown_source, strerror(errno));
+			closedir(l->dir);
+			free(l->prefix);
+			l->dir = NULL;
+			l->prefix = NULL;
+			w->depth--;
+			continue;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		*entry = w->entry;
+		return backup_walk_entry(run, l->dir, l->prefix, de->d_name);
+	}
+	return 0;
+}
+
+static int
+backup_walk_data(struct backup_run *run, const void **buf, size_t *len, int64_t *off)
+{
+	struct backup_walk *w = run->walk;
+	ssize_t n;
+
+	if (w->data_fd < 0)
+		return 0;
+	do {
+		n = fault_fail("read") != 0 ? -1 : read(w->data_fd, w->buf, sizeof w->buf);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return backup_error(run, _("Cannot read the backup folder entry \"%1$s\": %2$s."),
+		    run->shown, strerror(errno));
+	if (n == 0) {
+		backup_walk_close_data(w);
+		return 0;
+	}
+	*buf = w->buf;
+	*len = (size_t)n;
+	*off = w->data_off;
+	w->data_off += n;
+	w->data_read += (uint64_t)n;
+	return 1;
+}
+
+static const struct backup_source_ops backup_walk_ops = {backup_walk_next, backup_walk_data};
+
+static void
+backup_walk_start(struct backup_run *run, int fd)
+{
+	struct backup_walk *w;
+
+	run->walk = w = xcalloc(1, sizeof *w);
+	w->pending_fd = fd;
+	w->pending_prefix = xstrdup("");
+	w->depth = -1;
+	w->data_fd = -1;
+	w->entry = archive_entry_new();
+	run->ops = &backup_walk_ops;
+}
+
+static void
+backup_walk_free(struct backup_walk *w)
+{
+	if (w == NULL)
+		return;
+	backup_walk_close_data(w);
+	if (w->pending_fd >= 0)
+		close(w->pending_fd);
+	free(w->pending_prefix);
+	for (; w->depth >= 0; w->depth--) {
+		closedir(w->level[w->depth].dir);
+		free(w->level[w->depth].prefix);
+	}
+	archive_entry_free(w->entry);
+	free(w);
+}
+
+/* Opens the source, whatever it is. */
+static int
+backup_source_open(struct backup_run *run)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(run->opt->source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		backup_error(run, _("Cannot open the backup %1$s: %2$s."), run->shown_source,
+		    strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		backup_walk_start(run, fd);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		backup_error(
+		    run, _("The backup %s is neither a file nor a folder."), run->shown_source);
+		goto fail;
+	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return backup_input_open(run, fd, (uint64_t)st.st_size);
+
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static uint64_t
+backup_bytes_read(const struct backup_run *run)
+{
+	if (run->in != NULL)
+		return run->in->raw_read;
+	return run->walk != NULL ? run->walk->data_read : 0;
+}
+
+/*
+ * The staging folder's side: the cwd, progress, durability, removal.
+ */
+
+/* libarchive's disk writer works on paths: it runs with the staging folder as cwd. */
+static int
+backup_enter(struct backup_run *run)
+{
+	if (run->disk == NULL || run->inside)
+		return 0;
+	if (fchdir(run->staging_fd) != 0)
+		return backup_error(
+		    run, _("Cannot enter the staging folder: %s."), strerror(errno));
+	run->inside = 1;
+	return 0;
+}
+
+static int
+backup_leave(struct backup_run *run)
+{
+	if (!run->inside)
+		return 0;
+	if (fchdir(run->cwd_fd) != 0)
+		return backup_error(
+		    run, _("Cannot leave the staging folder: %s."), strerror(errno));
+	run->inside = 0;
+	return 0;
+}
+
+/* Reports progress (from the original cwd); stops when the operator asks. */
+static int
+backup_report(struct backup_run *run)
+{
+	struct progress_state st;
+	int inside = run->inside, r;
+
+	memset(&st, 0, sizeof st);
+	st.bytes_done = backup_bytes_read(run);
+	st.bytes_total = run->in != NULL ? run->in->size : 0;
+	st.files_done = run->files;
+	st.current = run->current;
+	run->last_progress = st.bytes_done;
+	if (backup_leave(run) != 0)
+		return -1;
+	r = progress_update(run->progress, &st);
+	if (inside && backup_enter(run) != 0)
+		return -1;
+	if (r != 0)
+		return backup_error(run, _("Reading the backup was stopped by the operator."));
+	return 0;
+}
+
+static int
+backup_fsync(int fd)
+{
+	if (fault_fail("fsync") != 0)
+		return -1;
+	return fsync(fd);
+}
+
+/* fsyncs every folder below fd and fd itself (and the files, without syncfs). */
+static int
+backup_sync_dir(int fd)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int sub, dup_fd, r = 0;
+
+	if ((dup_fd = dup(fd)) < 0)
+		return -1;
+	if ((dir = fdopendir(dup_fd)) == NULL) {
+		close(dup_fd);
+		return -1;
+	}
+	while (r == 0 && (errno = 0, de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((r = fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW)) != 0)
+			break;
+#ifdef HAVE_SYNCFS
+		if (!S_ISDIR(st.st_mode))
+			continue;
+#endif
+		if ((sub = backup_walk_open(fd, de->d_name, &st)) < 0) {
+			r = -1;
+			break;
+		}
+		r = S_ISDIR(st.st_mode) ? backup_sync_dir(sub) : backup_fsync(sub);
+		close(sub);
+	}
+	if (r == 0 && errno != 0)
+		r = -1;
+	closedir(dir);
+	return r != 0 ? -1 : backup_fsync(fd);
+}
+
+/* Makes the staged tree and its name in the parent durable. */
+static int
+backup_staging_sync(struct backup_run *run)
+{
+	int fd, r;
+
+#ifdef HAVE_SYNCFS
+	if (fault_fail("fsync") != 0 || syncfs(run->staging_fd) != 0)
+		goto fail;
+#endif
+	if (backup_sync_dir(run->staging_fd) != 0)
+		goto fail;
+	if ((fd = openat(run->parent_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto fail;
+	r = backup_fsync(fd);
+	close(fd);
+	if (r != 0)
+		goto fail;
+	return 0;
+
+fail:
+	return backup_error(run, _("Cannot write the staged files to disk: %s."), strerror(errno));
+}
+
+/* Removes name under dir_fd and everything below it, never following a symbolic link. */
+static int
+backup_remove_tree(int dir_fd, const char *name)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd, removed, r = 0;
+
+	if ((fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOTDIR || errno == ELOOP ? unlinkat(dir_fd, name, 0) : -1;
+	(void)fchmod(fd, S_IRWXU);
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	do {
+		removed = 0;
+		rewinddir(dir);
+		while (r == 0 && (de = readdir(dir)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			/* Linux says EISDIR for a folder, POSIX allows EPERM. */
+			if (unlinkat(fd, de->d_name, 0) == 0)
+				removed = 1;
+			else if ((errno == EISDIR || errno == EPERM) &&
+			    backup_remove_tree(fd, de->d_name) == 0)
+				removed = 1;
+			else
+				r = -1;
+		}
+	} while (r == 0 && removed);
+	closedir(dir);
+	if (r != 0)
+		return -1;
+	return unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+/*
+ * Checking each entry before it is written.
+ */
+
+enum backup_path_verdict {
+	BACKUP_PATH_OK,
+	BACKUP_PATH_ABSOLUTE,
+	BACKUP_PATH_DOTDOT,
+	BACKUP_PATH_LONG,
+	BACKUP_PATH_DEEP
+};
+
+/*
+ * Normalises an entry's path: "." components, repeated and trailing
+ * slashes dropped ("" for the archive's root). Refuses what could leave
+ * the staging folder or not fit in it.
+ */
+static enum backup_path_verdict
+backup_path_clean(const char *name, char **out)
+{
+	const char *p = name;
+	size_t n, depth = 0, len = strlen(name);
+	char *o;
+
+	*out = NULL;
+	if (*name == '/')
+		return BACKUP_PATH_ABSOLUTE;
+	if (len >= PATH_MAX)
+		return BACKUP_PATH_LONG;
+	o = *out = xmalloc(len + 1);
+	while (*p != '\0') {
+		n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			free(*out);
+			*out = NULL;
+			return BACKUP_PATH_DOTDOT;
+		}
+		if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (o != *out)
+				*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+			depth++;
+		}
+		for (p += n; *p == '/'; p++)
+			;
+	}
+	*o = '\0';
+	if (depth > BACKUP_MAX_DEPTH) {
+		free(*out);
+		*out = NULL;
+		return BACKUP_PATH_DEEP;
+	}
+	return BACKUP_PATH_OK;
+}
+
+static int
+backup_check_path(struct backup_run *run, const char *name, char **path)
+{
+	switch (backup_path_clean(name, path)) {
+	case BACKUP_PATH_OK:
+		return 0;
+	case BACKUP_PATH_ABSOLUTE:
+		return backup_error(
+		    run, _("The backup entry \"%s\" has an absolute path."), run->shown);
+	case BACKUP_PATH_DOTDOT:
+		return backup_error(run,
+		    _("The backup entry \"%s\" has \"..\" in its path: it would "
+		      "land outside the staging folder."),
+		    run->shown);
+	case BACKUP_PATH_LONG:
+		return backup_error(run,
+		    _("The backup entry \"%1$s\" has a path longer than %2$d bytes."), run->shown,
+		    PATH_MAX - 1);
+	case BACKUP_PATH_DEEP:
+		break;
+	}
+	return backup_error(run,
+	    _("The backup entry \"%1$s\" is nested more than %2$d folders deep."), run->shown,
+	    BACKUP_MAX_DEPTH);
+}
+
+/* The entry's type; a hard link (which tar stores without one) is a file. */
+static mode_t
+backup_entry_type(struct archive_entry *e)
+{
+	mode_t type = archive_entry_filetype(e);
+
+	if (type == 0 && archive_entry_hardlink(e) != NULL)
+		return AE_IFREG;
+	return type;
+}
+
+/* Refuses every kind of entry a Kmsdata folder does not hold. */
+static int
+backup_check_type(struct backup_run *run, struct archive_entry *e)
+{
+	char *target;
+
+	switch (backup_entry_type(e)) {
+	case AE_IFREG:
+	case AE_IFDIR:
+		break;
+	case AE_IFLNK:
+		target = backup_shown(archive_entry_symlink(e));
+		backup_error(run,
+		    _("The backup entry \"%1$s\" is a symbolic link (to \"%2$s\"); a "
+		      "Kmsdata backup holds none."),
+		    run->shown, target);
+		free(target);
+		return -1;
+	case AE_IFCHR:
+	case AE_IFBLK:
+		return backup_error(
+		    run, _("The backup entry \"%s\" is a device node."), run->shown);
+	case AE_IFIFO:
+		return backup_error(run, _("The backup entry \"%s\" is a FIFO."), run->shown);
+	case AE_IFSOCK:
+		return backup_error(run, _("The backup entry \"%s\" is a socket."), run->shown);
+	default:
+		return backup_error(
+		    run, _("The backup entry \"%s\" is of an unknown type."), run->shown);
+	}
+	if ((archive_entry_mode(e) & (S_ISUID | S_ISGID | S_ISVTX)) != 0)
+		return backup_error(run,
+		    _("The backup entry \"%s\" has a set-user-ID, set-group-ID "
+		      "or sticky bit."),
+		    run->shown);
+	return 0;
+}
+
+/* A hard link must name a file extracted before it; *canon is that file's record. */
+static int
+backup_check_hardlink(struct backup_run *run, struct archive_entry *e, size_t *canon)
+{
+	const char *target = archive_entry_hardlink(e);
+	char *path, *shown;
+	size_t i = SIZE_MAX;
+
+	*canon = SIZE_MAX;
+	if (target == NULL)
+		return 0;
+	if (backup_path_clean(target, &path) == BACKUP_PATH_OK)
+		i = backup_recs_find(&run->recs, path);
+	if (i == SIZE_MAX || run->recs.v[i].type != BACKUP_REC_FILE) {
+		shown = backup_shown(target);
+		backup_error(run,
+		    _("The backup entry \"%1$s\" is a hard link to \"%2$s\", which is "
+		      "outside the backup or not extracted before it."),
+		    run->shown, shown);
+		free(shown);
+		free(path);
+		return -1;
+	}
+	archive_entry_set_hardlink(e, path);
+	free(path);
+	*canon = run->recs.v[i].canon;
+	return 0;
+}
+
+/* Refuses a path through anything but a folder; records the folders it implies. */
+static int
+backup_check_parents(struct backup_run *run, const char *path)
+{
+	char *prefix, *slash, *shown;
+	size_t i;
+	int ret = 0;
+
+	prefix = xstrdup(path);
+	for (slash = strchr(prefix, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		i = backup_recs_find(&run->recs, prefix);
+		if (i == SIZE_MAX)
+			backup_recs_add(&run->recs, prefix, BACKUP_REC_PARENT);
+		else if (run->recs.v[i].type != BACKUP_REC_PARENT &&
+		    run->recs.v[i].type != BACKUP_REC_DIR) {
+			shown = backup_shown(prefix);
+			ret = backup_error(run,
+			    _("The backup entry \"%1$s\" goes through \"%2$s\", which "
+			      "is not a folder."),
+			    run->shown, shown);
+			free(shown);
+			break;
+		}
+		*slash = '/';
+	}
+	free(prefix);
+	return ret;
+}
+
+/*
+ * Records the entry, refusing duplicates and replacements. Returns its
+ * index, or SIZE_MAX with a cause.
+ */
+static size_t
+backup_check_new(struct backup_run *run, const char *path, enum backup_rec_type type)
+{
+	struct backup_rec *rec;
+	size_t i;
+
+	if ((i = backup_recs_find(&run->recs, path)) == SIZE_MAX)
+		return backup_recs_add(&run->recs, path, type);
+	rec = &run->recs.v[i];
+	if (rec->type == BACKUP_REC_PARENT && type == BACKUP_REC_DIR) {
+		rec->type = BACKUP_REC_DIR;
+		return i;
+	}
+	if ((rec->type == BACKUP_REC_PARENT || rec->type == BACKUP_REC_DIR) &&
+	    type != BACKUP_REC_DIR)
+		backup_error(run, _("The backup entry \"%s\" would replace a folder with a file."),
+		    run->shown);
+	else if (rec->type == BACKUP_REC_FILE && type == BACKUP_REC_DIR)
+		backup_error(run, _("The backup entry \"%s\" would replace a file with a folder."),
+		    run->shown);
+	else
+		backup_error(
+		    run, _("The backup entry \"%s\" appears twice in the backup."), run->shown);
+	return SIZE_MAX;
+}
+
+static int
+backup_check_space(struct backup_run *run, uint64_t total)
+{
+	uint64_t free_space = run->opt->free_space;
+
+	if (free_space == 0 || total <= free_space)
+		return 0;
+	/* TRANSLATORS: %2$llu and %3$llu are numbers of bytes. */
+	return backup_error(run,
+	    _("The backup entry \"%1$s\" does not fit: the backup needs %2$llu "
+	      "bytes, and %3$llu are free."),
+	    run->shown, (unsigned long long)total, (unsigned long long)free_space);
+}
+
+/*
+ * Reading an entry's data: hashed, and written when staging.
+ */
+
+static void
+backup_hash_zeros(struct digest *d, uint64_t n)
+{
+	static const unsigned char zeros[4096];
+
+	for (; n > 0; n -= n < sizeof zeros ? n : sizeof zeros)
+		digest_update(d, zeros, n < sizeof zeros ? (size_t)n : sizeof zeros);
+}
+
+static int
+backup_disk_failed(struct backup_run *run, const char *why)
+{
+	char *detail;
+	int ret;
+
+	detail = backup_shown(why != NULL ? why : archive_error_string(run->disk));
+	ret = backup_error(run,
+	    _("The backup entry \"%1$s\" cannot be written to the staging "
+	      "folder: %2$s."),
+	    run->shown, detail);
+	free(detail);
+	return ret;
+}
+
+static int
+backup_write_block(struct backup_run *run, const void *buf, size_t len, int64_t off)
+{
+	if (run->disk == NULL)
+		return 0;
+	if (fault_fail("write") != 0)
+		return backup_disk_failed(run, strerror(errno));
+	if (archive_write_data_block(run->disk, buf, len, off) < ARCHIVE_WARN)
+		return backup_disk_failed(run, NULL);
+	return 0;
+}
+
+/* Copies the entry's data (holes read as zeros) and hashes it into digest. */
+static int
+backup_copy_data(struct backup_run *run, struct archive_entry *e, unsigned char digest[DIGEST_LEN])
+{
+	const void *buf;
+	size_t len;
+	int64_t off, at = 0;
+	int r;
+
+	while ((r = run->ops->data(run, &buf, &len, &off)) > 0) {
+		if (off < at)
+			return backup_error(run,
+			    _("The backup entry \"%s\" has its data out of order."), run->shown);
+		backup_hash_zeros(run->file_digest, (uint64_t)(off - at));
+		digest_update(run->file_digest, buf, len);
+		at = off + (int64_t)len;
+		run->bytes += len;
+		if (backup_write_block(run, buf, len, off) != 0 ||
+		    backup_check_space(
+		        run, run->declared > run->bytes ? run->declared : run->bytes) != 0)
+			return -1;
+		if (backup_bytes_read(run) - run->last_progress >= BACKUP_PROGRESS_STEP &&
+		    backup_report(run) != 0)
+			return -1;
+	}
+	if (r < 0)
+		return -1;
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) > at)
+		backup_hash_zeros(run->file_digest, (uint64_t)(archive_entry_size(e) - at));
+	digest_final(run->file_digest, digest);
+	return 0;
+}
+
+/* MANIFEST.sha256 or BACKUP.INFO at the root: read and hashed, never written. */
+static int
+backup_entry_meta(struct backup_run *run, struct archive_entry *e, const char *path)
+{
+	const void *buf;
+	size_t len, i;
+	int64_t off;
+	int r, is_manifest = strcmp(path, MANIFEST_NAME) == 0;
+
+	if (backup_entry_type(e) != AE_IFREG || archive_entry_hardlink(e) != NULL)
+		/* TRANSLATORS: %s is MANIFEST.sha256 or BACKUP.INFO, as the archive names it. */
+		return backup_error(run, _("The backup's %s is not a plain file."), run->shown);
+	if ((i = backup_check_new(run, path, BACKUP_REC_META)) == SIZE_MAX)
+		return -1;
+	while ((r = run->ops->data(run, &buf, &len, &off)) > 0) {
+		digest_update(run->file_digest, buf, len);
+		if (!is_manifest)
+			continue;
+		if ((uint64_t)off != run->manifest_len ||
+		    len > BACKUP_MANIFEST_MAX - run->manifest_len)
+			/* TRANSLATORS: %1$s is MANIFEST.sha256, %2$d a number of mebibytes. */
+			return backup_error(run, _("The backup's %1$s is larger than %2$d MiB."),
+			    MANIFEST_NAME, BACKUP_MANIFEST_MAX >> 20);
+		run->manifest = xreallocarray(run->manifest, run->manifest_len + len, 1);
+		memcpy(run->manifest + run->manifest_len, buf, len);
+		run->manifest_len += len;
+	}
+	digest_final(run->file_digest, run->recs.v[i].digest);
+	run->manifest_found |= is_manifest;
+	return r;
+}
+
+/* Checks a file or folder entry and records it: the index, or SIZE_MAX. */
+static size_t
+backup_entry_check(struct backup_run *run, struct archive_entry *e, const char *path)
+{
+	enum backup_rec_type type;
+	size_t canon, i;
+
+	if (backup_check_type(run, e) != 0 || backup_check_hardlink(run, e, &canon) != 0)
+		return SIZE_MAX;
+	type = backup_entry_type(e) == AE_IFDIR ? BACKUP_REC_DIR : BACKUP_REC_FILE;
+	if (canon != SIZE_MAX && type != BACKUP_REC_FILE) {
+		backup_error(
+		    run, _("The backup entry \"%s\" is a folder and a hard link."), run->shown);
+		return SIZE_MAX;
+	}
+	if (backup_check_parents(run, path) != 0 ||
+	    (i = backup_check_new(run, path, type)) == SIZE_MAX)
+		return SIZE_MAX;
+	if (canon != SIZE_MAX)
+		run->recs.v[i].canon = canon;
+	if (type == BACKUP_REC_FILE && archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
+		run->declared += (uint64_t)archive_entry_size(e);
+		if (backup_check_space(run, run->declared) != 0)
+			return SIZE_MAX;
+	}
+	return i;
+}
+
+/* A file or folder of the tree: checked, written, its data hashed. */
+static int
+backup_entry_tree(struct backup_run *run, struct archive_entry *e, const char *path)
+{
+	struct backup_rec *rec;
+	size_t i;
+
+	if ((i = backup_entry_check(run, e, path)) == SIZE_MAX)
+		return -1;
+	if (run->disk != NULL) {
+		archive_entry_set_pathname(e, path);
+		archive_entry_set_perm(e,
+		    (archive_entry_perm(e) & 0777) |
+		        (backup_entry_type(e) == AE_IFDIR ? S_IRWXU : S_IRUSR | S_IWUSR));
+		if (backup_enter(run) != 0)
+			return -1;
+		if (archive_write_header(run->disk, e) < ARCHIVE_WARN)
+			return backup_disk_failed(run, NULL);
+	}
+	rec = &run->recs.v[i];
+	if (rec->type == BACKUP_REC_FILE)
+		run->files++;
+	/*
+	 * A hard link shares its target's digest; one carrying data (as the
+	 * last link of a cpio set does) gives the data of both.
+	 */
+	if (rec->type == BACKUP_REC_FILE && (rec->canon == i || archive_entry_size(e) > 0) &&
+	    backup_copy_data(run, e, run->recs.v[rec->canon].digest) != 0)
+		return -1;
+	if (run->disk != NULL && archive_write_finish_entry(run->disk) < ARCHIVE_WARN)
+		return backup_disk_failed(run, NULL);
+	return 0;
+}
+
+/* One entry of the backup, whatever it is. */
+static int
+backup_entry(struct backup_run *run, struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname(e);
+	char *path = NULL;
+	int ret = -1;
+
+	free(run->current);
+	free(run->shown);
+	run->current = xstrdup(name != NULL ? name : "");
+	run->shown = backup_shown(run->current);
+	if (backup_report(run) != 0)
+		return -1;
+	if (name == NULL || *name == '\0')
+		return backup_error(run, _("The backup holds an entry whose name cannot be read."));
+	if (backup_check_path(run, name, &path) != 0)
+		goto out;
+	if (*path == '\0' && archive_entry_filetype(e) == AE_IFDIR)
+		ret = 0; /* the archive's root: the staging folder itself */
+	else if (*path == '\0')
+		ret = backup_error(run,
+		    _("The backup entry \"%s\" names the backup's root but is not "
+		      "a folder."),
+		    run->shown);
+	else if (strcmp(path, MANIFEST_NAME) == 0 || strcmp(path, BACKUP_INFO_NAME) == 0)
+		ret = backup_entry_meta(run, e, path);
+	else
+		ret = backup_entry_tree(run, e, path);
+out:
+	free(path);
+	if (backup_leave(run) != 0)
+		ret = -1;
+	return ret;
+}
+
+/*
+ * The whole run.
+ */
+
+static int
+backup_disk_close(struct backup_run *run)
+{
+	int r;
+
+	if (backup_enter(run) != 0)
+		return -1;
+	r = archive_write_close(run->disk);
+	if (backup_leave(run) != 0)
+		return -1;
+	if (r < ARCHIVE_WARN) {
+		free(run->shown);
+		run->shown = backup_shown(archive_error_string(run->disk));
+		return backup_error(run, _("Cannot finish the staged folders: %s."), run->shown);
+	}
+	return 0;
+}
+
+/* Reads the source through once, entry by entry. */
+static int
+backup_pass(struct backup_run *run)
+{
+	struct archive_entry *e;
+	int r;
+
+	if (backup_source_open(run) != 0)
+		return -1;
+	if (run->staging_fd >= 0) {
+		run->disk = archive_write_disk_new();
+		archive_write_disk_set_options(run->disk, BACKUP_DISK_FLAGS);
+	}
+	while ((r = run->ops->next(run, &e)) > 0) {
+		if (backup_entry(run, e) != 0)
+			return -1;
+		run->entries++;
+	}
+	if (r < 0)
+		return -1;
+	free(run->current);
+	run->current = NULL;
+	if (run->disk != NULL && backup_disk_close(run) != 0)
+		return -1;
+	if (run->in != NULL && backup_input_drain(run->in) != 0)
+		return backup_read_failed(run);
+	return backup_report(run);
+}
+
+static int
+backup_manifest_refuse(
+    struct backup_run *run, const char *path, size_t mismatched, size_t unlisted, size_t missing)
+{
+	char *shown = backup_shown(path);
+	unsigned long n;
+
+	if (mismatched > 0) {
+		n = (unsigned long)mismatched;
+		/* TRANSLATORS: %2$lu is how many files differ in all. */
+		backup_error(run,
+		    Q_("The backup file \"%1$s\" does not match its SHA-256 in "
+		       "MANIFEST.sha256 (%2$lu file differs).",
+		        "The backup file \"%1$s\" does not match "
+		        "its SHA-256 in MANIFEST.sha256 (%2$lu files differ).",
+		        n),
+		    shown, n);
+	} else if (missing > 0) {
+		n = (unsigned long)missing;
+		backup_error(run,
+		    Q_("The file \"%1$s\" listed in MANIFEST.sha256 is missing from the "
+		       "backup (%2$lu listed file is missing).",
+		        "The file \"%1$s\" listed in "
+		        "MANIFEST.sha256 is missing from the backup (%2$lu listed files are "
+		        "missing).",
+		        n),
+		    shown, n);
+	} else {
+		n = (unsigned long)unlisted;
+		backup_error(run,
+		    Q_("The backup file \"%1$s\" is not listed in MANIFEST.sha256 (%2$lu "
+		       "file is not listed).",
+		        "The backup file \"%1$s\" is not listed in MANIFEST.sha256 "
+		        "(%2$lu files are not listed).",
+		        n),
+		    shown, n);
+	}
+	free(shown);
+	return -1;
+}
+
+/* Every file listed with the right digest, every listed file present. */
+static int
+backup_manifest_compare(struct backup_run *run, struct manifest *m)
+{
+	const char *first_bad = NULL, *first_unlisted = NULL;
+	size_t i, mismatched = 0, unlisted = 0;
+	struct backup_rec *rec;
+	int r;
+
+	for (i = 0; i < run->recs.count; i++) {
+		rec = &run->recs.v[i];
+		if (rec->type != BACKUP_REC_FILE &&
+		    (rec->type != BACKUP_REC_META || strcmp(rec->path, BACKUP_INFO_NAME) != 0))
+			continue;
+		r = manifest_check(m, rec->path, run->recs.v[rec->canon].digest);
+		if (r == 0 && mismatched++ == 0)
+			first_bad = rec->path;
+		if (r < 0 && rec->type == BACKUP_REC_FILE && unlisted++ == 0)
+			first_unlisted = rec->path;
+	}
+	if (mismatched > 0)
+		return backup_manifest_refuse(run, first_bad, mismatched, 0, 0);
+	if (manifest_first_unseen(m) != NULL)
+		return backup_manifest_refuse(
+		    run, manifest_first_unseen(m), 0, 0, manifest_unseen_count(m));
+	if (unlisted > 0)
+		return backup_manifest_refuse(run, first_unlisted, 0, unlisted, 0);
+	return 0;
+}
+
+static int
+backup_manifest(struct backup_run *run, struct backup_result *result)
+{
+	struct manifest *m;
+	char *why, *shown;
+	int r;
+
+	result->manifest_found = run->manifest_found;
+	if (!run->manifest_found) {
+		backup_result_warn(result,
+		    run->in != NULL
+		        ? _("The backup has no MANIFEST.sha256: its "
+		            "files cannot be checked one by one; the archive's SHA-256 is recorded "
+		            "in the "
+		            "report.")
+		        : _("The backup has no MANIFEST.sha256: its files cannot be checked one "
+		            "by one."));
+		return 0;
+	}
+	if (manifest_parse(run->manifest, run->manifest_len, &m, &why) != 0) {
+		shown = backup_shown(why);
+		/* TRANSLATORS: %s says which line is wrong and how. */
+		backup_error(run, _("The backup's MANIFEST.sha256 cannot be used: %s."), shown);
+		free(shown);
+		free(why);
+		return -1;
+	}
+	result->manifest_entries = manifest_count(m);
+	r = backup_manifest_compare(run, m);
+	manifest_free(m);
+	return r;
+}
+
+/* The tree to restore: the one top folder named Kmsdata in any case, or the whole. */
+static char *
+backup_payload(const struct backup_run *run)
+{
+	const struct backup_rec *rec, *top = NULL;
+	size_t i;
+
+	for (i = 0; i < run->recs.count; i++) {
+		rec = &run->recs.v[i];
+		if (rec->type == BACKUP_REC_META || strchr(rec->path, '/') != NULL)
+			continue;
+		if (top != NULL)
+			return xstrdup("");
+		top = rec;
+	}
+	if (top != NULL && (top->type == BACKUP_REC_DIR || top->type == BACKUP_REC_PARENT) &&
+	    strcasecmp(top->path, "kmsdata") == 0)
+		return xstrdup(top->path);
+	return xstrdup("");
+}
+
+static int
+backup_conclude(struct backup_run *run, struct backup_result *result)
+{
+	unsigned char sum[DIGEST_LEN];
+
+	if (run->in != NULL) {
+		digest_final(run->in->digest, sum);
+		digest_hex(sum, result->sha256);
+	}
+	result->bytes_read = backup_bytes_read(run);
+	result->files = run->files;
+	result->bytes = run->bytes;
+	if (backup_manifest(run, result) != 0)
+		return -1;
+	if (run->files == 0)
+		return backup_error(run, _("The backup %s holds no files."), run->shown_source);
+	result->payload = backup_payload(run);
+	return 0;
+}
+
+static void
+backup_run_init(
+    struct backup_run *run, const struct backup_options *opt, const struct progress *progress)
+{
+	memset(run, 0, sizeof *run);
+	run->opt = opt;
+	run->progress = progress;
+	run->shown_source = backup_escape_name(opt->source);
+	run->parent_fd = run->staging_fd = run->cwd_fd = -1;
+	run->file_digest = digest_new();
+}
+
+/*
+ * Frees the disk writer, which then sets the folders' modes and times by
+ * path: from inside the staging folder, or, if that cannot be entered, not
+ * at all.
+ */
+static void
+backup_disk_free(struct backup_run *run)
+{
+	if (run->disk == NULL)
+		return;
+	if (backup_enter(run) != 0)
+		archive_write_fail(run->disk);
+	archive_write_free(run->disk);
+	run->disk = NULL;
+	(void)backup_leave(run);
+}
+
+static void
+backup_run_free(struct backup_run *run)
+{
+	backup_disk_free(run);
+	if (run->reader != NULL)
+		archive_read_free(run->reader);
+	if (run->in != NULL) {
+		close(run->in->fd);
+		if (run->in->spool_fd >= 0)
+			close(run->in->spool_fd);
+		EVP_CIPHER_CTX_free(run->in->cipher);
+		digest_free(run->in->digest);
+		OPENSSL_cleanse(run->in->plain, sizeof run->in->plain);
+		free(run->in);
+	}
+	backup_walk_free(run->walk);
+	if (run->staging_fd >= 0)
+		close(run->staging_fd);
+	if (run->cwd_fd >= 0)
+		close(run->cwd_fd);
+	backup_recs_free(&run->recs);
+	digest_free(run->file_digest);
+	free(run->manifest);
+	free(run->current);
+	free(run->shown);
+	free(run->shown_source);
+	free(run->cause);
+}
+
+int
+backup_validate(const struct backup_options *opt, const struct progress *progress,
+    struct backup_result *result, char **cause)
+{
+	struct backup_run run;
+	int ret = 0;
+
+	memset(result, 0, sizeof *result);
+	backup_run_init(&run, opt, progress);
+	if (backup_pass(&run) != 0 || backup_conclude(&run, result) != 0) {
+		backup_result_free(result);
+		*cause = run.cause;
+		run.cause = NULL;
+		ret = -1;
+	}
+	backup_run_free(&run);
+	return ret;
+}
+
+static int
+backup_staging_create(struct backup_run *run, int parent_fd, const char *name, int *created)
+{
+	char *shown;
+
+	run->parent_fd = parent_fd;
+	if (fault_fail("mkdir") != 0 || mkdirat(parent_fd, name, S_IRWXU) != 0) {
+		shown = backup_shown(name);
+		backup_error(
+		    run, _("Cannot create the staging folder %1$s: %2$s."), shown, strerror(errno));
+		free(shown);
+		return -1;
+	}
+	*created = 1;
+	run->staging_fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run->staging_fd < 0 || fstat(run->staging_fd, &run->staging_st) != 0)
+		return backup_error(run, _("Cannot open the staging folder: %s."), strerror(errno));
+#ifdef O_PATH
+	run->cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+#else
+	run->cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#endif
+	if (run->cwd_fd < 0)
+		return backup_error(run, _("Cannot open the current folder: %s."), strerror(errno));
+	return 0;
+}
+
+/* The cause of a failed staging, saying what became of the staging folder. */
+static char *
+backup_stage_cause(struct backup_run *run, int parent_fd, const char *name, int created)
+{
+	char *shown, *cause;
+
+	if (!created)
+		/* TRANSLATORS: %s is a complete sentence saying what went wrong. */
+		return xasprintf(_("%s Nothing was changed."), run->cause);
+	if (backup_remove_tree(parent_fd, name) == 0)
+		/* TRANSLATORS: %s is a complete sentence saying what went wrong. */
+		return xasprintf(
+		    _("%s The staging folder was removed; nothing else was changed."), run->cause);
+	shown = backup_shown(name);
+	/* TRANSLATORS: %1$s says what went wrong, %2$s is a folder, %3$s the system's error. */
+	cause = xasprintf(_("%1$s The staging folder %2$s could not be removed (%3$s); nothing "
+	                    "else was changed."),
+	    run->cause, shown, strerror(errno));
+	free(shown);
+	return cause;
+}
+
+int
+backup_stage(const struct backup_options *opt, int parent_fd, const char *staged_name,
+    const struct progress *progress, struct backup_result *result, char **cause)
+{
+	struct backup_run run;
+	int ret = -1, created = 0;
+
+	memset(result, 0, sizeof *result);
+	backup_run_init(&run, opt, progress);
+	if (backup_staging_create(&run, parent_fd, staged_name, &created) != 0)
+		goto out;
+	if (backup_pass(&run) != 0 || backup_conclude(&run, result) != 0 ||
+	    backup_staging_sync(&run) != 0)
+		goto out;
+	ret = 0;
+out:
+	(void)backup_leave(&run);
+	if (ret != 0) {
+		backup_disk_free(&run);
+		backup_result_free(result);
+		if (run.cause == NULL)
+			run.cause = xstrdup(_("The backup could not be staged."));
+		if (run.staging_fd >= 0) {
+			close(run.staging_fd);
+			run.staging_fd = -1;
+		}
+		*cause = backup_stage_cause(&run, parent_fd, staged_name, created);
+	}
+	backup_run_free(&run);
+	return ret;
+}

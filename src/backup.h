@@ -40,23 +40,34 @@ struct backup_result {
 	char sha256[DIGEST_HEX_LEN + 1]; /* SHA-256 of the source file as stored; "" for a directory */
 	int manifest_found;
 	uint64_t manifest_entries;
-	char *payload; /* the tree to restore, relative to the staging folder: "" or the top folder ("Kmsdata") */
+	/*
+	 * The tree to restore, relative to the staging folder: "" or the one top
+	 * folder, when it is named Kmsdata in any case ("Kmsdata"). The manifest's
+	 * paths stay relative to the archive's root ("Kmsdata/Kmsmdb.edb").
+	 */
+	char *payload;
 	char **warnings; /* NULL-terminated, translated (e.g. no manifest); may be NULL */
 };
 
 /*
  * Reads the backup once into a new folder staged_name under parent_fd
  * (created 0700; must not exist). Refuses, naming the entry: paths with
- * "..", absolute paths, anything through or to a symlink leaving the tree,
- * hard links to outside, device nodes, FIFOs, sockets, set-id bits,
+ * "..", absolute paths, any symbolic link (a Kmsdata folder has none),
+ * hard links to outside or to a file not extracted before them, device
+ * nodes, FIFOs, sockets, set-id and sticky bits, an entry through a file,
  * an entry replacing a directory with a file or the reverse, duplicates,
- * a manifest mismatch, a file missing from the manifest or a listed file
- * missing from the backup, more bytes than free_space. Names in causes are
+ * paths longer than PATH_MAX or more than 64 folders deep, a manifest
+ * mismatch, a file missing from the manifest or a listed file missing from
+ * the backup, a backup with no file, more bytes than free_space (checked
+ * on each entry's declared size before it is written). Names in causes are
  * escaped (no control characters reach a terminal or a log). Files are
- * fsynced, then the folders. MANIFEST.sha256 (and BACKUP.INFO) at the
- * archive's root are read but not written to the tree.
+ * fsynced (syncfs where there is one), then the folders. MANIFEST.sha256
+ * (and BACKUP.INFO, checked if listed) at the archive's root are read but
+ * not written to the tree. The cwd is the staging folder while libarchive
+ * writes, and is restored before every return and every progress call.
  * Returns 0 with *result filled (backup_result_free after), or -1 with
- * *cause; on failure the staging folder is removed again.
+ * *cause (saying what failed and that nothing else was changed) and
+ * nothing to free; on failure the staging folder is removed again.
  */
 int backup_stage(const struct backup_options *opt, int parent_fd, const char *staged_name,
     const struct progress *progress, struct backup_result *result, char **cause);
@@ -71,8 +82,10 @@ int backup_validate(const struct backup_options *opt, const struct progress *pro
 void backup_result_free(struct backup_result *result);
 
 /*
- * Escapes a name for display and logs: control characters, invalid UTF-8
- * and backslashes as \xHH / \n / \\. Never NULL.
+ * Escapes a name for display and logs: control characters (C0, DEL, and
+ * C1 as UTF-8), bidirectional controls, line separators and invalid UTF-8
+ * bytes as \xHH, a backslash as \\; printable UTF-8 is kept. NULL gives "".
+ * Never returns NULL.
  */
 char *backup_escape_name(const char *name);
 

@@ -23,8 +23,9 @@ void digest_free(struct digest *d);
 void digest_hex(const unsigned char in[DIGEST_LEN], char out[DIGEST_HEX_LEN + 1]);
 
 /*
- * A parsed manifest. Paths are normalised: a leading "./" dropped, runs of
- * "/" folded. Lookups are exact (case-sensitive), as sha256sum -c is.
+ * A parsed manifest. Paths are normalised: "." components dropped (a
+ * leading "./" above all), runs of "/" and a trailing "/" folded away.
+ * Lookups are exact (case-sensitive), as sha256sum -c is.
  */
 struct manifest;
 

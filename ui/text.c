@@ -132,6 +132,7 @@ text_choose_common(struct text *t, const struct fe_question *q, int *choice)
 	char *answer, *end, prompt[256];
 	size_t i;
 	long n;
+	int valid;
 
 	for (i = 0; i < q->nchoices; i++) {
 		fprintf(t->out, "  %zu) ", i + 1);
@@ -160,8 +161,9 @@ text_choose_common(struct text *t, const struct fe_question *q, int *choice)
 		}
 		errno = 0;
 		n = strtol(answer, &end, 10);
+		valid = errno == 0 && *end == '\0' && n >= 1 && (size_t)n <= q->nchoices;
 		free(answer);
-		if (errno == 0 && *end == '\0' && n >= 1 && (size_t)n <= q->nchoices) {
+		if (valid) {
 			*choice = (int)n - 1;
 			return FE_OK;
 		}

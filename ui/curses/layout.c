@@ -1,1 +1,600 @@
-/* stub: to be written */
+/*
+ * The screen's parts (the issue's "Layout"):
+ *
+ *   kmsrecover - MSExchangeKMS - Step 3 of 7: Delete all files in Kmsdata
+ *   +- Steps ------------+ +- Recover the KM Server --------------------+
+ *   | P Prerequisites    | | the step's explanation, wrapped by display |
+ *   |     [ done ]       | | width; "What will be done:" and the action;|
+ *   | > 3 Delete all ... | | the question's title and text (scrolls     |
+ *   |     [ in progress ]| | with PgUp/PgDn)                            |
+ *   |                    | | the pane widget: fields, list, gauge,      |
+ *   |                    | |          < Yes >   < No >                  |
+ *   +--------------------+ +--------------------------------------------+
+ *    F1 Help  F2 Transcript  F10 Quit  (also Esc 1, 2, 0)  Tab Move ...
+ *
+ * A larger terminal gives the panes the room; below 80x24 only the "too
+ * small" screen is drawn, here and nowhere else. Also the drawing helpers
+ * every widget uses: clipped text by display width, frames.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "width.h"
+#include "wizard.h"
+#include "xmalloc.h"
+
+#define DOC_MAX_PARAS 96
+
+struct curses_para {
+	char *text;  /* escaped */
+	char *label; /* escaped, drawn left of the first line (in the indent); or NULL */
+	attr_t attr;
+	int indent;
+};
+
+struct curses_doc {
+	struct curses_para p[DOC_MAX_PARAS];
+	int n;
+	int question; /* the paragraph the question starts at, or -1 */
+};
+
+int
+curses_put(int y, int x, int cols, const char *s, attr_t attr)
+{
+	char *cut;
+	int used;
+
+	if (cols <= 0 || y < 0 || y >= LINES || x < 0 || x >= COLS)
+		return 0;
+	if (x + cols > COLS)
+		cols = COLS - x;
+	cut = width_truncate(s, (size_t)cols);
+	used = (int)width_of(cut);
+	attrset(attr);
+	mvaddstr(y, x, cut);
+	attrset(A_NORMAL);
+	free(cut);
+	return used;
+}
+
+/* Like curses_put, but a string too long loses its start: a path keeps its file name. */
+int
+curses_put_tail(int y, int x, int cols, const char *s, attr_t attr)
+{
+	const char *ell = width_ellipsis();
+	size_t total = width_of(s), room, skip, used;
+	char *line;
+	int n;
+
+	if (cols <= 0 || total <= (size_t)cols)
+		return curses_put(y, x, cols, s, attr);
+	room = (size_t)cols > width_of(ell) ? (size_t)cols - width_of(ell) : 0;
+	skip = width_fit(s, total - room, &used);
+	if (used < total - room)
+		skip = width_fit(s, total - room + 1, &used);
+	line = xasprintf("%s%s", ell, s + skip);
+	n = curses_put(y, x, cols, line, attr);
+	free(line);
+	return n;
+}
+
+void
+curses_fill(int y, int x, int cols, attr_t attr)
+{
+	if (cols <= 0 || y < 0 || y >= LINES)
+		return;
+	attrset(attr);
+	mvhline(y, x, ' ', cols);
+	attrset(A_NORMAL);
+}
+
+void
+curses_frame(const struct curses_rect *r, const char *title, attr_t attr)
+{
+	int i;
+
+	attrset(attr);
+	mvaddch(r->y, r->x, ACS_ULCORNER);
+	mvhline(r->y, r->x + 1, ACS_HLINE, r->w - 2);
+	mvaddch(r->y, r->x + r->w - 1, ACS_URCORNER);
+	for (i = 1; i < r->h - 1; i++) {
+		mvaddch(r->y + i, r->x, ACS_VLINE);
+		mvaddch(r->y + i, r->x + r->w - 1, ACS_VLINE);
+	}
+	mvaddch(r->y + r->h - 1, r->x, ACS_LLCORNER);
+	mvhline(r->y + r->h - 1, r->x + 1, ACS_HLINE, r->w - 2);
+	mvaddch(r->y + r->h - 1, r->x + r->w - 1, ACS_LRCORNER);
+	attrset(A_NORMAL);
+	if (title != NULL && *title != '\0' && r->w > 6) {
+		char *t = xasprintf(" %s ", title);
+
+		curses_put(r->y, r->x + 2, r->w - 4, t, attr | A_BOLD);
+		free(t);
+	}
+}
+
+int
+curses_layout_too_small(void)
+{
+	return LINES < CURSES_MIN_LINES || COLS < CURSES_MIN_COLS;
+}
+
+/* The one "too small" screen: the size needed, and the way out. */
+static void
+curses_layout_draw_too_small(struct wizard *w)
+{
+	char *text, **lines;
+	size_t n, i;
+	int y;
+
+	/* TRANSLATORS: shown on a terminal below 80x24; keep "at least %dx%d" short. */
+	text = xasprintf(_("This terminal is %dx%d; kmsrecover needs at least %dx%d.\n"
+			   "Make the window larger, or press F10 to quit."),
+	    COLS, LINES, CURSES_MIN_COLS, CURSES_MIN_LINES);
+	lines = width_wrap(text, COLS > 2 ? (size_t)COLS - 2 : 1, &n);
+	y = (LINES - (int)n) / 2;
+	if (y < 1)
+		y = 1;
+	curses_put(0, 0, COLS, "kmsrecover", w->looks[CL_TITLE]);
+	for (i = 0; i < n && y + (int)i < LINES; i++)
+		curses_put(y + (int)i, 1, COLS - 2, lines[i], i == 0 ? w->looks[CL_WARNING] : A_NORMAL);
+	curses_wizard_cursor(w, y > 0 ? y : 0, 1);
+	xfree_argv(lines);
+	free(text);
+}
+
+/* How many of the view's steps are the KB's numbered ones ("of 7"). */
+static int
+curses_layout_kb_steps(const struct fe_view *v)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; v != NULL && i < v->nsteps; i++)
+		if (v->steps[i].id != NULL && v->steps[i].id[0] >= '0' && v->steps[i].id[0] <= '9')
+			n++;
+	return n;
+}
+
+static void
+curses_layout_title(struct wizard *w)
+{
+	const char *service = w->view != NULL && w->view->service_name != NULL ?
+	    w->view->service_name : "";
+	char *where, *line;
+
+	if (w->summary != NULL)
+		where = xstrdup(_("Finished"));
+	else if (w->welcome || !w->step.shown)
+		where = xstrdup(_("Welcome"));
+	else if (w->step.number > 0)
+		/* TRANSLATORS: the title line; "Step 3 of 7: Stop the KM Server service". */
+		where = xasprintf(_("Step %d of %d: %s"), w->step.number,
+		    curses_layout_kb_steps(w->view), w->step.title);
+	else
+		where = xstrdup(w->step.title);
+	line = xasprintf("kmsrecover - %s%s%s", service, *service != '\0' ? " - " : "", where);
+	curses_fill(0, 0, COLS, w->looks[CL_TITLE]);
+	curses_put(0, 1, COLS - 2, line, w->looks[CL_TITLE]);
+	free(line);
+	free(where);
+}
+
+static const char *
+curses_layout_state_word(enum fe_step_state s)
+{
+	switch (s) {
+	case FE_STEP_RUNNING:
+		/* TRANSLATORS: a step's state in the step list; keep it under 12 columns. */
+		return _("in progress");
+	case FE_STEP_DONE:
+		return _("done");
+	case FE_STEP_FAILED:
+		return _("failed");
+	case FE_STEP_SKIPPED:
+		return _("skipped");
+	default:
+		return _("pending");
+	}
+}
+
+static attr_t
+curses_layout_state_look(struct wizard *w, enum fe_step_state s)
+{
+	switch (s) {
+	case FE_STEP_RUNNING:
+		return w->looks[CL_RUNNING];
+	case FE_STEP_DONE:
+		return w->looks[CL_DONE];
+	case FE_STEP_FAILED:
+		return w->looks[CL_FAILED];
+	default:
+		return w->looks[CL_DIM];
+	}
+}
+
+/* One step of the list: on one line, or with its state on a second. */
+static void
+curses_layout_step(struct wizard *w, size_t i, int y, int x, int width, int two)
+{
+	const struct fe_step *s = &w->view->steps[i];
+	int current = (int)i == w->view->current;
+	char *name, *state;
+	int sw;
+
+	name = xasprintf("%s %s %s", current ? ">" : " ", s->id, gettext(s->title));
+	state = xasprintf("[ %s ]", curses_layout_state_word(s->state));
+	sw = (int)width_of(state);
+	if (two) {
+		curses_put(y, x, width, name, current ? w->looks[CL_HEADING] : A_NORMAL);
+		curses_put(y + 1, x + 4, width - 4, state, curses_layout_state_look(w, s->state));
+	} else {
+		curses_put(y, x, width - sw - 1, name, current ? w->looks[CL_HEADING] : A_NORMAL);
+		curses_put(y, x + width - sw, sw, state, curses_layout_state_look(w, s->state));
+	}
+	if (current && w->base == NULL)
+		curses_wizard_cursor(w, y, x);
+	free(state);
+	free(name);
+}
+
+static void
+curses_layout_steps(struct wizard *w, const struct curses_rect *r)
+{
+	int inner = r->h - 2, two, y;
+	size_t i, n;
+
+	curses_frame(r, _("Steps"), A_NORMAL);
+	if (w->view == NULL || w->view->steps == NULL)
+		return;
+	n = w->view->nsteps;
+	two = (int)(2 * n) <= inner;
+	y = r->y + 1;
+	for (i = 0; i < n && y + (two ? 1 : 0) < r->y + r->h - 1; i++) {
+		curses_layout_step(w, i, y, r->x + 1, r->w - 2, two);
+		y += two ? 2 : 1;
+	}
+}
+
+static void
+curses_doc_add(struct curses_doc *d, const char *text, attr_t attr, int indent)
+{
+	if (text == NULL || d->n >= DOC_MAX_PARAS)
+		return;
+	d->p[d->n].text = width_escape(text, WIDTH_KEEP_NEWLINES | WIDTH_EXPAND_TABS);
+	d->p[d->n].label = NULL;
+	d->p[d->n].attr = attr;
+	d->p[d->n].indent = indent;
+	d->n++;
+}
+
+static void
+curses_doc_free(struct curses_doc *d)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->p[i].text);
+		free(d->p[i].label);
+	}
+	d->n = 0;
+}
+
+/* The engine's welcome text; what the operator needs when it says nothing. */
+static void
+curses_doc_welcome(struct wizard *w, struct curses_doc *d)
+{
+	const struct fe_question *q = w->q;
+
+	if (q != NULL && q->title != NULL)
+		curses_doc_add(d, q->title, w->looks[CL_HEADING], 0);
+	if (q != NULL && q->text != NULL) {
+		curses_doc_add(d, q->text, 0, 0);
+		return;
+	}
+	curses_doc_add(d, _("kmsrecover restores the Key Management Server's data (Kmsdata) from a backup "
+	      "and starts the service again with its original password, following Microsoft's "
+	      "KB Q198814 step by step. It asks before each step that changes anything."), 0, 0);
+	curses_doc_add(d, "", 0, 0);
+	curses_doc_add(d, _("You will need:"), w->looks[CL_HEADING], 0);
+	curses_doc_add(d, _("- the backup of Kmsdata: an archive file or a folder;"), 0, 2);
+	curses_doc_add(d, _("- the ORIGINAL startup password (the \"alpha string\", 14 or 15 letters) "
+			    "or the startup disk made when the KM Server was first installed. The new "
+			    "one made by reinstalling will not unlock the restored data."), 0, 2);
+}
+
+static void
+curses_doc_summary(struct wizard *w, struct curses_doc *d)
+{
+	const struct fe_summary *s = w->summary;
+	size_t i, lw, widest = 0;
+	char *line;
+
+	curses_doc_add(d, s->title, w->looks[s->success ? CL_SUCCESS : CL_ERROR], 0);
+	curses_doc_add(d, "", 0, 0);
+	for (i = 0; i < s->nentries; i++) {
+		lw = width_of(s->entries[i].label);
+		if (lw > 0 && s->entries[i].label[strlen(s->entries[i].label) - 1] == ':')
+			lw--;
+		if (lw > widest && lw < 24)
+			widest = lw;
+	}
+	for (i = 0; i < s->nentries; i++) {
+		curses_doc_add(d, s->entries[i].value != NULL ? s->entries[i].value : "", 0,
+		    (int)widest + 2);
+		if (d->n > 0 && d->p[d->n - 1].label == NULL) {
+			lw = strlen(s->entries[i].label);
+			line = xasprintf("%s%s", s->entries[i].label,
+			    lw > 0 && s->entries[i].label[lw - 1] == ':' ? "" : ":");
+			d->p[d->n - 1].label = width_escape(line, 0);
+			free(line);
+		}
+	}
+	if (s->reminder != NULL) {
+		curses_doc_add(d, "", 0, 0);
+		curses_doc_add(d, s->reminder, w->looks[CL_WARNING], 0);
+	}
+}
+
+static void
+curses_doc_step(struct wizard *w, struct curses_doc *d)
+{
+	size_t i;
+
+	curses_doc_add(d, w->step.title, w->looks[CL_HEADING], 0);
+	curses_doc_add(d, w->step.explanation, 0, 0);
+	if (w->step.action != NULL) {
+		curses_doc_add(d, "", 0, 0);
+		curses_doc_add(d, _("What will be done:"), w->looks[CL_HEADING], 0);
+		curses_doc_add(d, w->step.action, 0, 2);
+	}
+	for (i = 0; i < w->nnotes; i++) {
+		if (i == 0)
+			curses_doc_add(d, "", 0, 0);
+		curses_doc_add(d, w->notes[i], w->looks[CL_DIM], 0);
+	}
+}
+
+/* What the main pane says, as paragraphs. */
+static void
+curses_doc_build(struct wizard *w, struct curses_doc *d)
+{
+	d->n = 0;
+	d->question = -1;
+	if (w->summary != NULL) {
+		curses_doc_summary(w, d);
+		return;
+	}
+	if (w->welcome) {
+		curses_doc_welcome(w, d);
+		return;
+	}
+	if (w->step.shown)
+		curses_doc_step(w, d);
+	if (w->q != NULL) {
+		if (d->n > 0)
+			curses_doc_add(d, "", 0, 0);
+		d->question = d->n;
+		curses_doc_add(d, w->q->title,
+		    w->looks[w->q->destructive ? CL_WARNING : CL_HEADING], 0);
+		curses_doc_add(d, w->q->text, 0, 0);
+	}
+}
+
+/* Draws the pane's text in r, scrolled; returns its number of lines. */
+static int
+curses_layout_doc(struct wizard *w, const struct curses_rect *r)
+{
+	struct curses_doc d;
+	char **lines;
+	size_t n, j;
+	int i, line = 0, qline = -1, y;
+
+	curses_doc_build(w, &d);
+	for (i = 0; i < d.n; i++) {
+		if (i == d.question)
+			qline = line;
+		xfree_argv(width_wrap(d.p[i].text, (size_t)(r->w - d.p[i].indent), &n));
+		line += (int)n;
+	}
+	if (w->doc_scroll_auto)
+		w->doc_scroll = qline < 0 ? 0 : (line - r->h < qline ? line - r->h : qline);
+	if (w->doc_scroll > line - r->h)
+		w->doc_scroll = line - r->h;
+	if (w->doc_scroll < 0)
+		w->doc_scroll = 0;
+	for (i = 0, y = -w->doc_scroll; i < d.n; i++) {
+		lines = width_wrap(d.p[i].text, (size_t)(r->w - d.p[i].indent), &n);
+		for (j = 0; j < n; j++, y++) {
+			if (y < 0 || y >= r->h)
+				continue;
+			if (j == 0 && d.p[i].label != NULL)
+				curses_put(r->y + y, r->x, d.p[i].indent, d.p[i].label, A_BOLD);
+			curses_put(r->y + y, r->x + d.p[i].indent, r->w - d.p[i].indent, lines[j],
+			    d.p[i].attr);
+		}
+		xfree_argv(lines);
+	}
+	curses_doc_free(&d);
+	return line;
+}
+
+/* The rows the pane widget gets at the pane's foot, at most all but 3. */
+static int
+curses_layout_foot(struct wizard *w, const struct curses_rect *inner)
+{
+	int h;
+
+	if (w->base == NULL)
+		return w->summary == NULL && !w->welcome ? 1 : 0;
+	if (w->base->height == NULL)
+		return 0;
+	h = w->base->height(w, w->base, inner->w);
+	if (h > inner->h - 3)
+		h = inner->h - 3;
+	return h < 0 ? 0 : h;
+}
+
+static void
+curses_layout_pane(struct wizard *w, const struct curses_rect *r)
+{
+	struct curses_rect inner, text;
+	const char *task = w->view != NULL ? w->view->task_title : NULL;
+	int fh, lines;
+
+	curses_frame(r, task, A_NORMAL);
+	inner.y = r->y + 1;
+	inner.x = r->x + 2;
+	inner.h = r->h - 2;
+	inner.w = r->w - 4;
+	fh = curses_layout_foot(w, &inner);
+	text = inner;
+	text.h = fh > 0 ? inner.h - fh - 1 : inner.h;
+	w->foot = inner;
+	w->foot.y = inner.y + inner.h - fh;
+	w->foot.h = fh;
+	lines = curses_layout_doc(w, &text);
+	w->doc_lines = lines;
+	w->doc_rows = text.h;
+	/* TRANSLATORS: scroll marks on the pane's border; keep them short. */
+	if (w->doc_scroll > 0)
+		curses_put(r->y, r->x + r->w - 18, 16, _(" PgUp: more "), w->looks[CL_DIM]);
+	if (w->doc_scroll + text.h < lines)
+		curses_put(r->y + r->h - 1, r->x + r->w - 18, 16, _(" PgDn: more "),
+		    w->looks[CL_DIM]);
+}
+
+/* One "key label" pair of the hint line; returns the new x, or -1 when full. */
+static int
+curses_layout_hint(struct wizard *w, int x, const char *key, const char *label)
+{
+	int kw = (int)width_of(key), lw = (int)width_of(label);
+
+	if (x + kw + (kw > 0 ? 1 : 0) + lw + 1 > COLS)
+		return -1;
+	if (kw > 0) {
+		curses_put(LINES - 1, x, kw, key, w->looks[CL_HINT_KEY]);
+		x += kw + 1;
+	}
+	curses_put(LINES - 1, x, lw, label, A_NORMAL);
+	return x + lw + 2;
+}
+
+void
+curses_layout_hints(struct wizard *w)
+{
+	const struct {
+		int on;
+		const char *key, *label;
+	} h[] = {
+		/* TRANSLATORS: the key hint line: "F1 Help  F2 Transcript  F10 Quit ..."; keep each short. */
+		{ 1, "F1", _("Help") },
+		{ 1, "F2", _("Transcript") },
+		{ 1, "F10", _("Quit") },
+		/* TRANSLATORS: reminds that Esc then 1, 2 or 0 does what F1, F2, F10 do. */
+		{ 1, "", _("(also Esc 1, 2, 0)") },
+		{ w->hints.stop, "Ctrl-C", _("Stop") },
+		{ w->hints.reveal, "F4", _("Show/hide") },
+		{ w->hints.back, "Esc", _("Back") },
+		{ w->hints.move, "Tab", _("Move") },
+	};
+	size_t i;
+	int x = 1;
+
+	for (i = 0; i < sizeof h / sizeof h[0] && x >= 0; i++)
+		if (h[i].on)
+			x = curses_layout_hint(w, x, h[i].key, h[i].label);
+}
+
+void
+curses_layout_draw(struct wizard *w)
+{
+	struct curses_rect steps, pane;
+	int sw;
+
+	erase();
+	w->foot.h = 0;
+	if (curses_layout_too_small()) {
+		curses_layout_draw_too_small(w);
+		return;
+	}
+	sw = COLS * 3 / 10;
+	sw = sw < 24 ? 24 : (sw > 36 ? 36 : sw);
+	steps.y = pane.y = 1;
+	steps.h = pane.h = LINES - 2;
+	steps.x = 0;
+	steps.w = sw;
+	pane.x = sw;
+	pane.w = COLS - sw;
+	curses_layout_title(w);
+	curses_layout_steps(w, &steps);
+	curses_layout_pane(w, &pane);
+}
+
+/* PgUp/PgDn in the pane's text. */
+void
+curses_layout_scroll(struct wizard *w, int pages)
+{
+	int step = w->doc_rows > 2 ? w->doc_rows - 1 : 1;
+
+	w->doc_scroll_auto = 0;
+	w->doc_scroll += pages * step;
+	if (w->doc_scroll > w->doc_lines - w->doc_rows)
+		w->doc_scroll = w->doc_lines - w->doc_rows;
+	if (w->doc_scroll < 0)
+		w->doc_scroll = 0;
+}
+
+/* Appends a paragraph and a blank line to a help text. */
+static char *
+curses_help_add(char *text, const char *para)
+{
+	char *next;
+
+	if (para == NULL)
+		return text;
+	next = xasprintf("%s%s\n\n", text, para);
+	free(text);
+	return next;
+}
+
+/* F1: the screen's full text, the question's choices, and the keys. */
+char *
+curses_help_text(struct wizard *w)
+{
+	char *text = xstrdup(""), *keys, *line;
+	const struct fe_question *q = w->q;
+	size_t i;
+
+	if (w->step.shown && !w->welcome && w->summary == NULL) {
+		text = curses_help_add(text, w->step.title);
+		text = curses_help_add(text, w->step.explanation);
+		if (w->step.action != NULL) {
+			line = xasprintf("%s\n%s", _("What will be done:"), w->step.action);
+			text = curses_help_add(text, line);
+			free(line);
+		}
+	}
+	if (q != NULL) {
+		text = curses_help_add(text, q->title);
+		text = curses_help_add(text, q->text);
+		for (i = 0; q->choices != NULL && i < q->nchoices; i++) {
+			char *plain = curses_label_plain(q->choices[i]);
+
+			line = xasprintf("%s: %s", plain, q->choice_help != NULL &&
+			    q->choice_help[i] != NULL ? q->choice_help[i] : "");
+			text = curses_help_add(text, line);
+			free(line);
+			free(plain);
+		}
+	}
+	keys = curses_keys_help();
+	line = xasprintf("%s\n%s", _("Keys"), keys);
+	text = curses_help_add(text, line);
+	free(line);
+	free(keys);
+	return text;
+}

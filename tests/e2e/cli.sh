@@ -1,0 +1,58 @@
+#!/bin/sh
+# The command line: help, version, usage errors (exit 2, naming the option),
+# batch mode refusing before anything changes, profile errors naming the line.
+. "$top_srcdir/tests/lib.sh"
+
+"$KMSRECOVER" --help >"$T/help" 2>&1
+ok $? "--help exits 0"
+like "$T/help" "Usage: kmsrecover" "--help shows the usage"
+for opt in --profile --frontend --backup --startup-disk --alpha-file --backup-passphrase-file \
+	--yes --dry-run --resume --rollback --remove-quarantine --report-json --language; do
+	like "$T/help" -- "$opt" "--help documents $opt"
+done
+like "$T/help" "Exit status" "--help lists the exit codes"
+
+"$KMSRECOVER" --version >"$T/version"
+ok $? "--version exits 0"
+like "$T/version" "^kmsrecover [0-9]" "--version names the program and version"
+
+"$KMSRECOVER" --bogus >"$T/out" 2>&1
+is "$?" 2 "an unknown option exits 2"
+"$KMSRECOVER" frobnicate >"$T/out" 2>&1
+is "$?" 2 "an unknown command exits 2"
+like "$T/out" "frobnicate" "the unknown command is named"
+"$KMSRECOVER" verify >"$T/out" 2>&1
+is "$?" 2 "verify without --backup exits 2"
+like "$T/out" -- "--backup" "and names --backup"
+"$KMSRECOVER" --resume --rollback >"$T/out" 2>&1
+is "$?" 2 "--resume with --rollback exits 2"
+
+make_world "$T/w" 5 || { echo "Bail out! make_world failed"; exit 1; }
+before=$(server_state "$T/w")
+
+"$KMSRECOVER" --profile "$T/w/profile" --frontend batch --backup "$T/w/original" \
+	--startup-disk "$T/w/media/usb" >"$T/out" 2>&1
+is "$?" 2 "batch without --yes exits 2"
+like "$T/out" -- "--yes" "and names --yes"
+"$KMSRECOVER" --profile "$T/w/profile" --frontend batch --yes \
+	--startup-disk "$T/w/media/usb" >"$T/out" 2>&1
+is "$?" 2 "batch without --backup exits 2"
+like "$T/out" -- "--backup" "and names --backup"
+"$KMSRECOVER" --profile "$T/w/profile" --frontend batch --yes --backup "$T/w/original" \
+	>"$T/out" 2>&1
+is "$?" 2 "batch without a password source exits 2"
+like "$T/out" -- "--alpha-file" "and names --alpha-file"
+is "$(server_state "$T/w")" "$before" "usage errors changed nothing"
+service_running "$T/w"
+ok $? "the service still runs"
+
+printf '[service]\nmanager = command\ntimeout = soon\n' >"$T/bad.conf"
+"$KMSRECOVER" --profile "$T/bad.conf" --frontend batch --yes >"$T/out" 2>&1
+is "$?" 2 "a bad profile exits 2"
+like "$T/out" "bad.conf:3" "the error names the file and line"
+like "$T/out" "timeout" "and the key"
+"$KMSRECOVER" --profile "$T/missing.conf" --frontend batch --yes >"$T/out" 2>&1
+is "$?" 2 "a missing profile exits 2"
+like "$T/out" "missing.conf" "naming it"
+
+done_testing

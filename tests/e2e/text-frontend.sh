@@ -1,0 +1,38 @@
+#!/bin/sh
+# The text frontend, driven through standard input as a serial console
+# would be: a whole recovery of a kmsim world, answering each question.
+. "$top_srcdir/tests/lib.sh"
+
+w="$T/w"
+make_world "$w" 8 || { echo "Bail out! make_world failed"; exit 1; }
+archive "$w" tar.gz "$w/media/usb/kmsdata.tar.gz"
+
+# backup: pick candidate 1; password: 2 (startup disk); steps 1,2,3,4,7: y; keep the quarantine.
+printf '1\n2\ny\ny\ny\ny\ny\nn\n' |
+	KMSRECOVER_MEDIA_ROOTS="$w/media" TERM=dumb "$KMSRECOVER" --profile "$w/profile" \
+		>"$w/out" 2>&1
+rc=$?
+is "$rc" 0 "a recovery through the text frontend exits 0"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$w/out" | tail -30
+like "$w/out" "kmsdata.tar.gz" "the backup on the media is offered"
+like "$w/out" "Step 3 of 7" "the steps are shown"
+like "$w/out" "\[y/N\]" "the destructive step defaults to No"
+keys_match "$w"
+ok $? "the recovered server serves the original keys"
+"$KMSIM" stop --run "$w/server/run" >/dev/null
+
+# Answering No at step 3 stops with the journal and says where things stand.
+rm -rf "$w"
+make_world "$w" 4 || { echo "Bail out! make_world failed"; exit 1; }
+archive "$w" tar "$w/media/usb/kmsdata.tar"
+printf '1\n2\ny\ny\nn\n' |
+	KMSRECOVER_MEDIA_ROOTS="$w/media" "$KMSRECOVER" --frontend text --profile "$w/profile" \
+		>"$w/out" 2>&1
+is "$?" 1 "No at step 3: exit 1"
+like "$w/out" "resume or roll back" "it says how to go on"
+[ -f "$w/state/journal" ]
+ok $? "the journal is kept for resume"
+cmp -s "$w/server/Kmsdata/Kmsmdb.edb" "$w/server/Kmsdata/Kmsmdb.edb" && [ -f "$w/server/Kmsdata/Kmsmdb.edb" ]
+ok $? "Kmsdata still holds its files"
+
+done_testing
