@@ -60,9 +60,7 @@ static const struct step steps[STEP_COUNT] = {
 	{ "1", 1, N_("Check the reinstalled KM Server"),
 	    N_("The KB's first step is to reinstall Exchange, its service packs and the Key "
 	       "Management Server. That has been done already; kmsrecover checks that the "
-	       "service and its Kmsdata folder are there.\n\n"
-	       "The reinstall made a NEW alpha string. It will not unlock the restored data: "
-	       "only the ORIGINAL one, from before the rebuild, will."),
+	       "service and its Kmsdata folder are there."),
 	    0, step_1, -1 },
 	{ "2", 2, N_("Stop the KM Server service"),
 	    N_("The service must not hold its files while they are replaced. kmsrecover stops "
@@ -285,13 +283,20 @@ step_2(struct recovery *r)
 	char *action, *output = NULL, *cause = NULL, *holder = NULL;
 	int ret = -1, back = 0, n;
 
-	/* TRANSLATORS: %1$s service name, %2$s manager name, %3$d seconds, %4$s Kmsdata path. */
-	action = xasprintf(_("Stop %1$s through %2$s, wait up to %3$d s until it is stopped, and "
-			     "check that no process still uses %4$s."),
-	    r->profile->service_name, profile_manager_name(r->profile->manager),
-	    r->profile->timeout, r->kmsdata.path);
+	if (r->profile->manager == SERVICE_MANAGER_COMMAND)
+		/* TRANSLATORS: %1$s service name, %2$d seconds, %3$s Kmsdata path. */
+		action = xasprintf(_("Stop %1$s with the profile's stop command, wait up to %2$d s "
+				     "until it is stopped, and check that no process still uses "
+				     "%3$s."),
+		    r->profile->service_name, r->profile->timeout, r->kmsdata.path);
+	else
+		/* TRANSLATORS: %1$s service name, %2$s systemd or sysv, %3$d seconds, %4$s Kmsdata path. */
+		action = xasprintf(_("Stop %1$s through %2$s, wait up to %3$d s until it is "
+				     "stopped, and check that no process still uses %4$s."),
+		    r->profile->service_name, profile_manager_name(r->profile->manager),
+		    r->profile->timeout, r->kmsdata.path);
 	recovery_show(r, STEP_2, action);
-	ret = recovery_confirm(r, "confirm-2", _("Stop the KM Server service?"), action, 0, 1,
+	ret = recovery_confirm(r, "confirm-2", _("Stop the KM Server service?"), NULL, 0, 1,
 	    &back);
 	free(action);
 	if (ret != -1 || back)
@@ -387,7 +392,7 @@ step_4(struct recovery *r)
 		    spath, r->kmsdata.path);
 	}
 	recovery_show(r, STEP_4, action);
-	ret = recovery_confirm(r, "confirm-4", _("Restore Kmsdata from the backup?"), action, 0, 0,
+	ret = recovery_confirm(r, "confirm-4", _("Restore Kmsdata from the backup?"), NULL, 0, 0,
 	    NULL);
 	free(action);
 	if (ret != -1 || r->opt->dry_run)
@@ -427,7 +432,8 @@ step_5(struct recovery *r)
 	    service_state_name(state));
 	recovery_show(r, STEP_5, action);
 	free(action);
-	return -1;
+	return recovery_confirm(r, "confirm-5", _("Is this the KM Server service to start?"), NULL,
+	    0, 0, NULL);
 }
 
 static int
@@ -453,6 +459,9 @@ step_6(struct recovery *r)
 		    r->alpha_source);
 	recovery_show(r, STEP_6, action);
 	free(action);
+	if ((ok = recovery_confirm(r, "confirm-6", _("Go on with this password?"), NULL, 0, 0,
+		 NULL)) != -1)
+		return ok;
 	if (r->opt->dry_run || r->profile->verify_argv == NULL)
 		return -1;
 	ok = prereq_verify_alpha(r, r->kmsdata.path);
@@ -527,7 +536,7 @@ step_7(struct recovery *r)
 			     "it is running."),
 	    r->profile->service_name, r->profile->timeout);
 	recovery_show(r, STEP_7, action);
-	ret = recovery_confirm(r, "confirm-7", _("Start the KM Server service?"), action, 0, 0,
+	ret = recovery_confirm(r, "confirm-7", _("Start the KM Server service?"), NULL, 0, 0,
 	    NULL);
 	free(action);
 	if (ret != -1 || r->opt->dry_run)

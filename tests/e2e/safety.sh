@@ -32,6 +32,16 @@ is "$(server_state "$w")" "$before" "Kmsdata untouched, staging removed"
 service_running "$w"
 ok $? "the service was never stopped"
 
+# The fire drill: verify reads a backup through and changes nothing.
+"$KMSRECOVER" verify --profile "$w/profile" --frontend batch --backup "$w/backup.tar.gz" \
+	>"$w/out" 2>&1
+is "$?" 0 "verify: a sound backup exits 0"
+like "$w/out" "every file matches MANIFEST.sha256" "verify says the manifest matched"
+"$KMSRECOVER" verify --profile "$w/profile" --frontend batch --backup "$w/bad.tar.gz" \
+	>"$w/out" 2>&1
+is "$?" 3 "verify: a damaged backup exits 3"
+is "$(server_state "$w")" "$before" "verify changed nothing"
+
 # A truncated archive.
 head -c 2000 "$w/backup.tar.gz" >"$w/short.tar.gz"
 "$KMSRECOVER" --profile "$w/profile" --frontend batch --yes --backup "$w/short.tar.gz" \

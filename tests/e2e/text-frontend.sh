@@ -7,8 +7,8 @@ w="$T/w"
 make_world "$w" 8 || { echo "Bail out! make_world failed"; exit 1; }
 archive "$w" tar.gz "$w/media/usb/kmsdata.tar.gz"
 
-# backup: pick candidate 1; password: 2 (startup disk); steps 1,2,3,4,7: y; keep the quarantine.
-printf '1\n2\ny\ny\ny\ny\ny\nn\n' |
+# backup: pick candidate 1; password: 2 (startup disk); steps 1 to 7: y; keep the quarantine.
+printf '1\n2\ny\ny\ny\ny\ny\ny\ny\nn\n' |
 	KMSRECOVER_MEDIA_ROOTS="$w/media" TERM=dumb "$KMSRECOVER" --profile "$w/profile" \
 		>"$w/out" 2>&1
 rc=$?
