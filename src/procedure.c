@@ -1142,6 +1142,29 @@ recovery_welcome(struct recovery *r)
 	return reply == FE_OK ? -1 : EXIT_FAILED;
 }
 
+/* Two runs in the same second get their own stamps (and so their own folders and files). */
+static void
+recovery_unique_stamp(struct recovery *r)
+{
+	char *path, *stamp;
+	int n;
+
+	for (n = 2; n < 100; n++) {
+		path = xasprintf("%s/transcript-%s.log", r->profile->state_dir, r->stamp);
+		if (access(path, F_OK) != 0 &&
+		    !kmsdata_sibling_exists(&r->kmsdata, r->journal->staged)) {
+			free(path);
+			return;
+		}
+		free(path);
+		stamp = xasprintf("%.16s-%d", r->stamp, n);
+		free(r->stamp);
+		r->stamp = stamp;
+		free(r->journal->staged);
+		r->journal->staged = kmsdata_staged_name(&r->kmsdata, r->stamp);
+	}
+}
+
 static int
 recovery_new_run(struct recovery *r)
 {
@@ -1149,9 +1172,11 @@ recovery_new_run(struct recovery *r)
 
 	journal_free(r->journal);
 	r->journal = journal_new(r->profile->state_dir);
+	r->journal->staged = kmsdata_staged_name(&r->kmsdata, r->stamp);
+	if (r->transcript.f == NULL)
+		recovery_unique_stamp(r);
 	r->journal->stamp = xstrdup(r->stamp);
 	r->journal->kmsdata = xstrdup(r->kmsdata.path);
-	r->journal->staged = kmsdata_staged_name(&r->kmsdata, r->stamp);
 	r->journal->quarantine = kmsdata_quarantine_name(&r->kmsdata, r->stamp);
 	r->journal->payload = xstrdup("");
 	if (r->transcript.f == NULL) {
