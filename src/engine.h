@@ -71,6 +71,16 @@ struct progress_ctx {
 };
 int recovery_progress_cb(void *arg, const struct progress_state *s);
 void recovery_set_state(struct recovery *r);
+void recovery_init(struct recovery *r, struct profile *p, struct frontend *fe,
+    const struct recovery_options *o);
+void recovery_release(struct recovery *r);
+/* mkdir -p, 0700. */
+int recovery_state_dir(const char *dir, char **cause);
+/* tasks.c: a task other than the recovery, with the frontend already begun. */
+int task_dispatch(struct recovery *r, enum recovery_task task);
+/* prereq.c, shared with tasks.c. */
+int prereq_backup(struct recovery *r);
+int prereq_passphrase(struct recovery *r);
 int recovery_save(struct recovery *r, enum journal_phase phase);
 
 #endif

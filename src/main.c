@@ -23,7 +23,7 @@
 #include "secret.h"
 #include "xmalloc.h"
 
-enum command { CMD_RECOVER, CMD_VERIFY, CMD_DEMO };
+enum command { CMD_RECOVER, CMD_VERIFY, CMD_DEMO, CMD_BACKUP, CMD_STARTUP_DISK, CMD_REHEARSE };
 
 struct cli {
 	enum command command;
@@ -34,6 +34,7 @@ struct cli {
 	const char *demo_dir;
 	int records;
 	int yes;
+	int explicit_command;
 	struct recovery_options opt;
 };
 
@@ -41,7 +42,7 @@ enum {
 	OPT_PROFILE = 256, OPT_FRONTEND, OPT_BACKUP, OPT_STARTUP_DISK, OPT_ALPHA_FILE,
 	OPT_PASSPHRASE_FILE, OPT_DRY_RUN, OPT_RESUME, OPT_ROLLBACK, OPT_REMOVE_QUARANTINE,
 	OPT_KEEP_QUARANTINE, OPT_REPORT_JSON, OPT_ANSWERS, OPT_LANGUAGE, OPT_DIR, OPT_RECORDS,
-	OPT_HELP, OPT_VERSION
+	OPT_HELP, OPT_VERSION, OPT_ENCRYPT, OPT_FORCE
 };
 
 static const struct option main_options[] = {
@@ -51,6 +52,10 @@ static const struct option main_options[] = {
 	{ "startup-disk", optional_argument, NULL, OPT_STARTUP_DISK },
 	{ "alpha-file", required_argument, NULL, OPT_ALPHA_FILE },
 	{ "backup-passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+	{ "output", required_argument, NULL, 'o' },
+	{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "yes", no_argument, NULL, 'y' },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "resume", no_argument, NULL, OPT_RESUME },
@@ -73,6 +78,9 @@ main_usage(FILE *f)
 	fprintf(f, _("Usage: kmsrecover [recover] [OPTION]...\n"
 		     "  or:  kmsrecover verify --backup PATH [OPTION]...\n"
 		     "  or:  kmsrecover demo [--dir DIR] [OPTION]...\n"
+		     "  or:  kmsrecover backup [-o FILE] [--encrypt] [OPTION]...\n"
+		     "  or:  kmsrecover startup-disk -o PATH [--force] [OPTION]...\n"
+		     "  or:  kmsrecover rehearse --backup PATH [OPTION]...\n"
 		     "Recover an Exchange 5.5 Key Management Server after a complete rebuild\n"
 		     "(Microsoft KB Q198814), step by step, with a confirmation before each step.\n"
 		     "\n"));
@@ -81,6 +89,11 @@ main_usage(FILE *f)
 		     "  verify        read a backup through and check it; change nothing\n"
 		     "  demo          build a rehearsal world with a stand-in KM Server and\n"
 		     "                recover it\n"
+		     "  backup        stop the service, archive Kmsdata with a manifest, start\n"
+		     "                it again, read the archive back\n"
+		     "  startup-disk  write the alpha string to KMSPWD.INI and read it back\n"
+		     "  rehearse      restore a backup into a throw-away folder and prove the\n"
+		     "                password on it; change nothing\n"
 		     "\n"));
 	fprintf(f, _("Options:\n"
 		     "      --profile FILE        the profile (default %s)\n"
@@ -105,6 +118,14 @@ main_usage(FILE *f)
 		     "      --keep-quarantine     keep them (the default in batch mode)\n"
 		     "      --report-json FILE    also write the report as JSON to FILE\n"
 		     "      --answers FILE        batch: answers as key=value lines\n"
+		     "  -o, --output FILE         backup: the archive (its extension picks the\n"
+		     "                            format; default kmsdata-HOST-TIME.tar.zst);\n"
+		     "                            startup-disk: the file or the medium's folder\n"
+		     "      --encrypt             backup: encrypt (openssl enc -aes-256-cbc\n"
+		     "                            -pbkdf2) and write FILE.hmac beside it\n"
+		     "      --passphrase-file FILE\n"
+		     "                            the same as --backup-passphrase-file\n"
+		     "      --force               startup-disk: overwrite an existing one\n"
 		     "      --language LL         the language of the messages (de, fr, ja, ...)\n"
 		     "      --dir DIR             demo: the world's folder (default: a new\n"
 		     "                            temporary one)\n"
@@ -161,6 +182,9 @@ main_option(struct cli *c, int ch, int argc, char **argv)
 	case OPT_ALPHA_FILE: c->opt.alpha_file = optarg; break;
 	case OPT_PASSPHRASE_FILE: c->opt.passphrase_file = optarg; break;
 	case 'y': c->yes = 1; break;
+	case 'o': c->opt.output = optarg; break;
+	case OPT_ENCRYPT: c->opt.encrypt = 1; break;
+	case OPT_FORCE: c->opt.force = 1; break;
 	case OPT_DRY_RUN: c->opt.dry_run = 1; break;
 	case OPT_RESUME: c->opt.resume = 1; break;
 	case OPT_ROLLBACK: c->opt.rollback = 1; break;
@@ -198,6 +222,12 @@ main_command(struct cli *c, const char *word)
 		c->command = CMD_VERIFY;
 	else if (strcmp(word, "demo") == 0)
 		c->command = CMD_DEMO;
+	else if (strcmp(word, "backup") == 0)
+		c->command = CMD_BACKUP;
+	else if (strcmp(word, "startup-disk") == 0)
+		c->command = CMD_STARTUP_DISK;
+	else if (strcmp(word, "rehearse") == 0)
+		c->command = CMD_REHEARSE;
 	else
 		/* TRANSLATORS: %s is what was typed. */
 		return main_usage_error(xasprintf(_("unknown command \"%s\""), word));
@@ -216,9 +246,10 @@ main_parse(struct cli *c, int argc, char **argv)
 		if ((ret = main_command(c, argv[1])) != 0)
 			return ret;
 		first = 2;
+		c->explicit_command = 1;
 	}
 	optind = first;
-	while ((ch = getopt_long(argc, argv, "yhV", main_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "yhVo:", main_options, NULL)) != -1) {
 		if ((ret = main_option(c, ch, argc, argv)) != 0)
 			return ret;
 	}
@@ -230,6 +261,14 @@ main_parse(struct cli *c, int argc, char **argv)
 		return main_usage_error(xstrdup(_("--alpha-file and --startup-disk exclude each other")));
 	if (c->command == CMD_VERIFY && c->opt.backup == NULL)
 		return main_usage_error(xstrdup(_("verify needs --backup PATH")));
+	if (c->command == CMD_STARTUP_DISK && c->opt.output == NULL)
+		return main_usage_error(xstrdup(_("startup-disk needs -o PATH (a file, or a folder "
+						  "on the medium)")));
+	c->opt.task = c->command == CMD_BACKUP	     ? TASK_BACKUP :
+		      c->command == CMD_STARTUP_DISK ? TASK_STARTUP_DISK :
+		      c->command == CMD_REHEARSE     ? TASK_REHEARSE :
+						       TASK_RECOVER;
+	c->opt.choose_task = !c->explicit_command;
 	return 0;
 }
 
@@ -366,6 +405,16 @@ main_batch_answers(struct cli *c, struct batch_answers *a)
 static int
 main_batch_check(const struct cli *c, const struct batch_answers *a)
 {
+	if (c->command == CMD_BACKUP && !a->yes)
+		return main_usage_error(xstrdup(_("batch mode stops the service for a backup only "
+						  "with --yes")));
+	if ((c->command == CMD_BACKUP || c->command == CMD_STARTUP_DISK ||
+		c->command == CMD_REHEARSE) &&
+	    c->opt.alpha_file == NULL && c->opt.startup_disk == NULL)
+		return main_usage_error(xstrdup(_("batch mode needs the password: --alpha-file FILE "
+						  "or --startup-disk [PATH]")));
+	if (c->command == CMD_REHEARSE && c->opt.backup == NULL)
+		return main_usage_error(xstrdup(_("batch mode needs --backup PATH")));
 	if (c->command != CMD_RECOVER || c->opt.rollback)
 		return 0;
 	if (!a->yes && !c->opt.dry_run)
@@ -544,6 +593,8 @@ main(int argc, char **argv)
 		goto out;
 	if (c.command == CMD_VERIFY)
 		ret = recovery_verify(profile, fe, c.opt.backup, c.opt.passphrase_file);
+	else if (c.opt.task != TASK_RECOVER)
+		ret = task_run(profile, fe, &c.opt);
 	else
 		ret = recovery_run(profile, fe, &c.opt);
 	if (c.command == CMD_DEMO)

@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "i18n.h"
+#include "mkbackup.h"
 #include "secret.h"
 #include "xmalloc.h"
 
@@ -53,7 +55,7 @@ prereq_reply_exit(int reply, int usage_code)
 }
 
 /* The backup's path: the option, or asked with the media's candidates. */
-static int
+int
 prereq_backup(struct recovery *r)
 {
 	struct fe_question q = { 0 };
@@ -93,7 +95,7 @@ prereq_backup(struct recovery *r)
 	return -1;
 }
 
-static int
+int
 prereq_passphrase(struct recovery *r)
 {
 	struct fe_question q = { 0 };
@@ -278,6 +280,44 @@ prereq_progress_label(struct progress_ctx *ctx, struct recovery *r)
 	ctx->label = _("Reading and checking the backup");
 }
 
+/*
+ * openssl enc has no MAC: a backup kmsrecover made carries FILE.hmac, checked
+ * here; a foreign one is accepted after a warning. Returns -1 to go on, or
+ * EXIT_BACKUP_UNUSABLE.
+ */
+static int
+prereq_check_hmac(struct recovery *r)
+{
+	char *cause = NULL, *side;
+	int ok;
+
+	if (r->backup_kind != BACKUP_ENCRYPTED)
+		return -1;
+	side = mkbackup_hmac_path(r->backup);
+	if (access(side, F_OK) != 0) {
+		recovery_note(r, FE_WARNING, NULL, "%s",
+		    _("The encrypted backup has no HMAC file beside it: tampering with it cannot "
+		      "be detected beyond its MANIFEST.sha256."));
+		free(side);
+		return -1;
+	}
+	free(side);
+	if ((ok = mkbackup_hmac_check(r->backup, r->passphrase, &cause)) == 1) {
+		transcript_write(&r->transcript, "backup: HMAC matches");
+		return -1;
+	}
+	free(r->cause);
+	r->cause = ok == 0 ? xasprintf(_("%s was altered since it was made (its HMAC does not "
+					 "match), or the passphrase is wrong. Nothing was "
+					 "changed."),
+				 r->backup) :
+			     cause;
+	if (ok == 0)
+		free(cause);
+	recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", r->cause);
+	return EXIT_BACKUP_UNUSABLE;
+}
+
 /* Reads the backup into the staging folder (or, in a dry run, only through). */
 static int
 prereq_stage(struct recovery *r)
@@ -290,6 +330,8 @@ prereq_stage(struct recovery *r)
 	int ret;
 
 	prereq_progress_label(&ctx, r);
+	if ((ret = prereq_check_hmac(r)) != -1)
+		return ret;
 	bo.source = r->backup;
 	bo.passphrase = r->passphrase;
 	bo.iterations = r->profile->iterations;

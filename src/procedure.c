@@ -1032,7 +1032,7 @@ recovery_from_journal(struct recovery *r, int *first)
 	return recovery_finish(r, recovery_steps(r, *first));
 }
 
-static void
+void
 recovery_init(struct recovery *r, struct profile *p, struct frontend *fe,
     const struct recovery_options *o)
 {
@@ -1061,7 +1061,7 @@ recovery_init(struct recovery *r, struct profile *p, struct frontend *fe,
 	recovery_set_state(r);
 }
 
-static void
+void
 recovery_release(struct recovery *r)
 {
 	secret_free(r->alpha);
@@ -1079,7 +1079,7 @@ recovery_release(struct recovery *r)
 }
 
 /* mkdir -p for the state directory, 0700. */
-static int
+int
 recovery_state_dir(const char *dir, char **cause)
 {
 	char *copy = xstrdup(dir), *p;
@@ -1106,15 +1106,22 @@ recovery_state_dir(const char *dir, char **cause)
 
 /* The welcome screen; only the recovery is offered here. -1 to go on, or an exit code. */
 static int
-recovery_welcome(struct recovery *r)
+recovery_welcome(struct recovery *r, int *task)
 {
-	static const char *keys[] = { "recover" };
-	const char *choices[1];
+	static const char *keys[] = { "recover", "backup", "startup-disk", "rehearse" };
+	const char *choices[4], *help[4];
 	struct fe_question q = { 0 };
 	char *cause = NULL, *text;
 	int choice = 0, reply;
 
 	choices[0] = _("&Recover the KM Server from a backup");
+	choices[1] = _("&Back up Kmsdata (before a rebuild)");
+	choices[2] = _("Make a &startup disk");
+	choices[3] = _("Re&hearse a recovery on a throw-away copy");
+	help[0] = _("After a complete rebuild: KB Q198814, step by step.");
+	help[1] = _("Stops the service briefly, archives Kmsdata with a manifest, reads it back.");
+	help[2] = _("Writes KMSPWD.INI with the alpha string and reads it back.");
+	help[3] = _("Proves that a backup and a password recover the server; changes nothing.");
 	/* TRANSLATORS: %1$s is the service name, %2$s the Kmsdata path. */
 	text = xasprintf(_("kmsrecover restores the Key Management Server (%1$s) after a "
 			   "complete rebuild, following Microsoft KB Q198814: it stops the service, "
@@ -1130,8 +1137,9 @@ recovery_welcome(struct recovery *r)
 	q.title = _("Welcome");
 	q.text = text;
 	q.choices = choices;
+	q.choice_help = help;
 	q.choice_keys = keys;
-	q.nchoices = 1;
+	q.nchoices = r->opt->choose_task ? 4 : 1;
 	reply = r->fe->welcome(r->fe, &q, &choice, &cause);
 	free(text);
 	if (reply == FE_ERROR) {
@@ -1139,6 +1147,7 @@ recovery_welcome(struct recovery *r)
 		free(cause);
 		return EXIT_USAGE;
 	}
+	*task = choice;
 	return reply == FE_OK ? -1 : EXIT_FAILED;
 }
 
@@ -1198,7 +1207,7 @@ static int
 recovery_start(struct recovery *r)
 {
 	char *cause = NULL;
-	int ret, first = STEP_P;
+	int ret, first = STEP_P, task = TASK_RECOVER;
 
 	if (kmsdata_open(&r->kmsdata, r->profile->kmsdata_path, &cause) != 0 ||
 	    recovery_state_dir(r->profile->state_dir, &cause) != 0) {
@@ -1206,8 +1215,10 @@ recovery_start(struct recovery *r)
 		free(cause);
 		return EXIT_FAILED;
 	}
-	if ((ret = recovery_welcome(r)) != -1)
+	if ((ret = recovery_welcome(r, &task)) != -1)
 		return ret;
+	if (task != TASK_RECOVER)
+		return task_dispatch(r, (enum recovery_task)task);
 	ret = journal_load(r->profile->state_dir, &r->journal, &cause);
 	if (ret < 0) {
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);

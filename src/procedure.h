@@ -18,7 +18,15 @@ enum recovery_exit {
 	EXIT_PASSWORD_REFUSED = 4
 };
 
+/* What to do: the recovery, or one of the tasks before the disaster (tasks.c). */
+enum recovery_task { TASK_RECOVER, TASK_BACKUP, TASK_STARTUP_DISK, TASK_REHEARSE };
+
 struct recovery_options {
+	enum recovery_task task;
+	int choose_task;             /* the welcome screen offers every task */
+	const char *output;          /* backup, startup-disk: -o FILE */
+	int encrypt;                 /* backup: --encrypt */
+	int force;                   /* startup-disk: --force (overwrite) */
 	const char *backup;          /* --backup, or NULL to ask */
 	const char *startup_disk;    /* --startup-disk: a path, "" to search media, NULL when not given */
 	const char *alpha_file;      /* --alpha-file ("-" = stdin), or NULL */
@@ -49,6 +57,13 @@ int recovery_run(struct profile *p, struct frontend *fe, const struct recovery_o
  */
 int recovery_verify(struct profile *p, struct frontend *fe, const char *backup,
     const char *passphrase_file);
+
+/*
+ * The tasks before the disaster (tasks.c): make a verified backup, write a
+ * startup disk, rehearse a recovery on a throw-away copy. Each begins and
+ * ends fe. Return an exit code as recovery_run does.
+ */
+int task_run(struct profile *p, struct frontend *fe, const struct recovery_options *o);
 
 /* Set from a signal handler: stop at the next safe point. */
 extern volatile int recovery_interrupted;

@@ -7,6 +7,7 @@
 #ifndef KMSRECOVER_PROGRESS_H
 #define KMSRECOVER_PROGRESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct progress_state {
