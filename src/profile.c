@@ -29,6 +29,8 @@
 
 #define PROFILE_TIMEOUT_MAX 3600
 #define PROFILE_ITERATIONS_MAX 100000000
+/* A profile is a page of text; a larger file is not one (or is /dev/zero). */
+#define PROFILE_SIZE_MAX (256 * 1024)
 
 struct profile_key {
 	const char *section;
@@ -173,6 +175,11 @@ profile_set_command(char ***field, const char *value, char **why)
 
 	if (profile_split_argv(value, &argv, why) != 0)
 		return -1;
+	if (argv[0][0] == '\0') {
+		*why = xstrdup(_("the program's name is empty"));
+		xfree_argv(argv);
+		return -1;
+	}
 	if (strchr(argv[0], '/') != NULL && argv[0][0] != '/') {
 		*why = xasprintf(_("the program must be a name looked up in PATH or an absolute path, "
 				   "got \"%s\""), argv[0]);
@@ -725,38 +732,102 @@ profile_default_handoff(struct profile *p, const struct profile_reader *r)
 	    HANDOFF_CREDENTIAL : HANDOFF_STDIN;
 }
 
+/*
+ * The next line of buf from *pos into *line (grown as needed): its bytes up
+ * to and including the '\n', NUL-terminated, as getline(3) gives them (a
+ * NUL byte inside ends the line's text there).
+ */
+static void
+profile_next_line(const char *buf, size_t len, size_t *pos, char **line, size_t *cap)
+{
+	const char *nl = memchr(buf + *pos, '\n', len - *pos);
+	size_t n = nl != NULL ? (size_t)(nl - (buf + *pos)) + 1 : len - *pos;
+
+	if (n + 1 > *cap) {
+		*cap = n + 1;
+		*line = xreallocarray(*line, *cap, 1);
+	}
+	memcpy(*line, buf + *pos, n);
+	(*line)[n] = '\0';
+	*pos += n;
+}
+
 int
-profile_load(struct profile *p, const char *path, char **cause)
+profile_load_buffer(struct profile *p, const char *name, const char *buf, size_t len,
+    char **cause)
 {
 	struct profile_reader r;
-	FILE *f;
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, pos = 0;
 	int ret = -1;
 
 	memset(&r, 0, sizeof r);
-	r.path = path;
-	if ((f = fopen(path, "re")) == NULL) {
-		*cause = xasprintf(_("cannot read the profile %1$s: %2$s"), path, strerror(errno));
-		return -1;
-	}
-	while (errno = 0, getline(&line, &cap, f) != -1) {
+	r.path = name;
+	while (pos < len) {
+		profile_next_line(buf, len, &pos, &line, &cap);
 		r.line++;
 		if (profile_parse_line(p, &r, line, cause) != 0)
 			goto out;
-	}
-	if (ferror(f)) {
-		*cause = xasprintf(_("cannot read the profile %1$s: %2$s"), path, strerror(errno));
-		goto out;
 	}
 	if (profile_check(p, &r, cause) != 0)
 		goto out;
 	profile_default_handoff(p, &r);
 	free(p->path);
-	p->path = xstrdup(path);
+	p->path = xstrdup(name);
 	ret = 0;
 out:
 	free(line);
-	fclose(f);
+	return ret;
+}
+
+/* The whole file, at most PROFILE_SIZE_MAX bytes: 0, or -1 with *cause. */
+static int
+profile_read_file(const char *path, char **buf, size_t *len, char **cause)
+{
+	FILE *f;
+	size_t n;
+	int ret = -1;
+
+	*buf = xmalloc(PROFILE_SIZE_MAX + 1);
+	*len = 0;
+	if ((f = fopen(path, "re")) == NULL) {
+		*cause = xasprintf(_("cannot read the profile %1$s: %2$s"), path, strerror(errno));
+		goto out;
+	}
+	while (errno = 0, (n = fread(*buf + *len, 1, PROFILE_SIZE_MAX + 1 - *len, f)) > 0) {
+		*len += n;
+		if (*len > PROFILE_SIZE_MAX) {
+			/* TRANSLATORS: %2$d is a number of kibibytes. */
+			*cause = xasprintf(_("the profile %1$s is larger than %2$d KiB"), path,
+			    PROFILE_SIZE_MAX / 1024);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		*cause = xasprintf(_("cannot read the profile %1$s: %2$s"), path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	if (ret != 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return ret;
+}
+
+int
+profile_load(struct profile *p, const char *path, char **cause)
+{
+	char *buf;
+	size_t len;
+	int ret;
+
+	if (profile_read_file(path, &buf, &len, cause) != 0)
+		return -1;
+	ret = profile_load_buffer(p, path, buf, len, cause);
+	free(buf);
 	return ret;
 }

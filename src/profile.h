@@ -58,6 +58,15 @@ void profile_free(struct profile *p);
 int profile_load(struct profile *p, const char *path, char **cause);
 
 /*
+ * The same over len bytes of buf (not NUL-terminated; NUL bytes end a
+ * line's text, as in a file), name standing for the file in causes and in
+ * p->path. profile_load reads the file (at most 256 KiB) and calls this;
+ * the fuzz target calls it directly.
+ */
+int profile_load_buffer(struct profile *p, const char *name, const char *buf, size_t len,
+    char **cause);
+
+/*
  * Splits a command line the way the profile's start/stop/status/verify keys
  * are written: on blanks, "double quotes" group (a backslash escapes " and \
  * inside them). No shell, no variables. Returns 0 and a NULL-terminated

@@ -68,6 +68,6 @@ is "$leaks" "" "neither the alpha string nor the passphrase is in any file, argv
 for f in "$w"/state/transcript-* "$w"/state/report-*; do
 	is "$(stat -c %a "$f")" 600 "$(basename "$f") is 0600"
 done
-like "$(ls "$w"/state/transcript-* | head -1)" "step 3" "the transcript records the steps"
+like "$(ls -t "$w"/state/transcript-* | head -1)" "step 3: Kmsdata moved" "the transcript of the recovery records the steps"
 
 done_testing
