@@ -44,6 +44,7 @@ struct recovery {
 	struct fe_step steps[STEP_COUNT];
 	char *state_text;
 	char *cause; /* the last failure, for the report */
+	int rolled_back;
 	int started_iso_set;
 	char *started_iso;
 };

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "i18n.h"
 #include "log.h"
@@ -111,28 +112,58 @@ transcript_write(struct transcript *t, const char *fmt, ...)
 	free(text);
 }
 
+/* A label padded to REPORT_LABEL_COLUMNS by display width (not bytes), then the value. */
+#define REPORT_LABEL_COLUMNS 22
+static void
+report_line(FILE *f, const char *label, const char *value)
+{
+	wchar_t wide[128];
+	size_t n = mbstowcs(wide, label, sizeof wide / sizeof wide[0] - 1);
+	int width = n == (size_t)-1 ? (int)strlen(label) : wcswidth(wide, n);
+
+	if (width < 0)
+		width = (int)strlen(label);
+	fputs(label, f);
+	for (; width < REPORT_LABEL_COLUMNS; width++)
+		fputc(' ', f);
+	fprintf(f, " %s\n", value != NULL ? value : "-");
+}
+
+static void
+report_line_number(FILE *f, const char *label, uint64_t value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof buf, "%" PRIu64, value);
+	report_line(f, label, buf);
+}
+
 static void
 report_text_body(const struct report *r, FILE *f)
 {
+	char buf[64];
 	size_t i;
 
 	fprintf(f, "%s\n\n", _("kmsrecover report"));
-	fprintf(f, "%-22s %s\n", _("Task:"), r->task);
-	fprintf(f, "%-22s %s (%d)\n", _("Outcome:"), r->outcome, r->exit_code);
-	fprintf(f, "%-22s %s\n", _("Started:"), r->started);
-	fprintf(f, "%-22s %s\n", _("Finished:"), r->finished);
-	fprintf(f, "%-22s %s\n", _("Host:"), r->host);
-	fprintf(f, "%-22s %s\n", _("Service:"), r->service);
-	fprintf(f, "%-22s %s\n", _("Kmsdata:"), r->kmsdata);
-	fprintf(f, "%-22s %s\n", _("Backup:"), r->backup != NULL ? r->backup : "-");
-	fprintf(f, "%-22s %s\n", _("Backup SHA-256:"), r->backup_sha256 != NULL ? r->backup_sha256 : "-");
-	fprintf(f, "%-22s %s\n", _("Manifest checked:"), r->manifest_found ? _("yes") : _("no"));
-	fprintf(f, "%-22s %" PRIu64 "\n", _("Files restored:"), r->files);
-	fprintf(f, "%-22s %" PRIu64 "\n", _("Bytes restored:"), r->bytes);
-	fprintf(f, "%-22s %s\n", _("Quarantine:"), r->quarantine != NULL ? r->quarantine : "-");
-	if (r->downtime >= 0)
-		fprintf(f, "%-22s %.1f s\n", _("Service down for:"), r->downtime);
-	fprintf(f, "%-22s %s\n", _("Transcript:"), r->transcript != NULL ? r->transcript : "-");
+	report_line(f, _("Task:"), r->task);
+	snprintf(buf, sizeof buf, "%s (%d)", r->outcome, r->exit_code);
+	report_line(f, _("Outcome:"), buf);
+	report_line(f, _("Started:"), r->started);
+	report_line(f, _("Finished:"), r->finished);
+	report_line(f, _("Host:"), r->host);
+	report_line(f, _("Service:"), r->service);
+	report_line(f, _("Kmsdata:"), r->kmsdata);
+	report_line(f, _("Backup:"), r->backup);
+	report_line(f, _("Backup SHA-256:"), r->backup_sha256);
+	report_line(f, _("Manifest checked:"), r->manifest_found ? _("yes") : _("no"));
+	report_line_number(f, _("Files restored:"), r->files);
+	report_line_number(f, _("Bytes restored:"), r->bytes);
+	report_line(f, _("Quarantine:"), r->quarantine);
+	if (r->downtime >= 0) {
+		snprintf(buf, sizeof buf, "%.1f s", r->downtime);
+		report_line(f, _("Service down for:"), buf);
+	}
+	report_line(f, _("Transcript:"), r->transcript);
 	if (r->message != NULL)
 		fprintf(f, "\n%s\n%s\n", _("What went wrong:"), r->message);
 	fprintf(f, "\n%s\n", _("Steps:"));

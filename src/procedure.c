@@ -152,6 +152,8 @@ recovery_set_state(struct recovery *r)
 			 "again to resume or roll back.");
 	else if (phase == JOURNAL_STARTED)
 		text = _("The service is running on the restored data.");
+	if (r->rolled_back)
+		text = _("Rolled back: Kmsdata holds what it held before the recovery.");
 	free(r->state_text);
 	r->state_text = xstrdup(text);
 	r->view.state_text = r->state_text;
@@ -258,10 +260,10 @@ step_1(struct recovery *r)
 	}
 	r->journal->service_was_running = state == SERVICE_RUNNING;
 	/* TRANSLATORS: %1$s service name, %2$s its state, %3$s the Kmsdata path, %4$s a file count. */
-	action = xasprintf(Q_("Service %1$s is %2$s. Kmsdata %3$s holds %4$" PRIu64 " file of the "
-			      "new installation.",
-			       "Service %1$s is %2$s. Kmsdata %3$s holds %4$" PRIu64 " files of the "
-			       "new installation.",
+	action = xasprintf(Q_("Service %1$s: %2$s. The folder %3$s holds %4$" PRIu64 " file of "
+			      "the new installation.",
+			       "Service %1$s: %2$s. The folder %3$s holds %4$" PRIu64 " files of "
+			       "the new installation.",
 			       r->files_before),
 	    r->profile->service_name, service_state_name(state), r->kmsdata.path,
 	    r->files_before);
@@ -862,6 +864,8 @@ recovery_undo(struct recovery *r)
 	if (recovery_discard_staged(r) != 0)
 		return -1;
 	transcript_write(&r->transcript, "rolled back");
+	r->rolled_back = 1;
+	recovery_set_state(r);
 	if (journal_close(j, &cause) != 0) {
 		recovery_note(r, FE_WARNING, NULL, "%s", cause);
 		free(cause);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 #include <termios.h>
+#include <wchar.h>
+#include <wctype.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@ struct text {
 	int last_percent;
 	time_t last_time;
 	const struct fe_view *view;
+	char *last_action; /* the step's action, not repeated by the question */
 };
 
 /* Reads a line into buf (at most cap-1 bytes, NUL-terminated). Returns its length, or -1 at end of input. */
@@ -89,12 +92,52 @@ text_print_label(struct text *t, const char *label)
 	free(plain);
 }
 
+/* The first character of s, lower-cased (multibyte-aware); 0 when s is empty or invalid. */
+static wint_t
+text_first_char(const char *s, size_t *len)
+{
+	mbstate_t st;
+	wchar_t wc;
+	size_t n;
+
+	memset(&st, 0, sizeof st);
+	n = mbrtowc(&wc, s, strlen(s), &st);
+	if (n == 0 || n == (size_t)-1 || n == (size_t)-2)
+		return 0;
+	*len = n;
+	return towlower((wint_t)wc);
+}
+
+/* Case-insensitive comparison of whole words, multibyte-aware. */
+static int
+text_same_word(const char *a, const char *b)
+{
+	size_t la = 0, lb = 0;
+	wint_t ca, cb;
+
+	while (*a != '\0' && *b != '\0') {
+		ca = text_first_char(a, &la);
+		cb = text_first_char(b, &lb);
+		if (ca == 0 || ca != cb)
+			return 0;
+		a += la;
+		b += lb;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+/* The answer is the word (English or translated), or its first letter alone. */
 static int
 text_is_word(const char *answer, const char *word, const char *translated)
 {
-	return strcasecmp(answer, word) == 0 || strcasecmp(answer, translated) == 0 ||
-	    (strlen(answer) == 1 && (strncasecmp(answer, word, 1) == 0 ||
-					strncasecmp(answer, translated, 1) == 0));
+	size_t la = 0, lw = 0, lt = 0;
+	wint_t first = text_first_char(answer, &la);
+
+	if (text_same_word(answer, word) || text_same_word(answer, translated))
+		return 1;
+	if (first == 0 || answer[la] != '\0')
+		return 0;
+	return first == text_first_char(word, &lw) || first == text_first_char(translated, &lt);
 }
 
 static int
@@ -199,6 +242,8 @@ text_step(struct frontend *fe, const struct fe_step_info *info)
 	text_paragraphs(t, info->explanation);
 	if (info->action != NULL)
 		fprintf(t->out, "%s %s\n", _("What will be done:"), info->action);
+	free(t->last_action);
+	t->last_action = info->action != NULL ? xstrdup(info->action) : NULL;
 	fflush(t->out);
 }
 
@@ -210,7 +255,8 @@ text_confirm(struct frontend *fe, const struct fe_question *q, char **cause)
 	char *answer, prompt[512];
 
 	(void)cause;
-	text_paragraphs(t, q->text);
+	if (q->text != NULL && (t->last_action == NULL || strcmp(q->text, t->last_action) != 0))
+		text_paragraphs(t, q->text);
 	/* TRANSLATORS: %1$s is a question; the brackets show the default answer. */
 	snprintf(prompt, sizeof prompt, def_yes ? _("%1$s [Y/n]%2$s") : _("%1$s [y/N]%2$s"),
 	    q->title, q->can_back ? _(" (b: back)") : "");
@@ -399,6 +445,9 @@ text_summary(struct frontend *fe, const struct fe_summary *s)
 static void
 text_destroy(struct frontend *fe)
 {
+	struct text *t = fe->data;
+
+	free(t->last_action);
 	free(fe->data);
 	free(fe);
 }

@@ -83,15 +83,18 @@ is "$?" 1 "a failing rename during the procedure: exit 1"
 is "$(server_state "$w")" "$before" "rolled back: Kmsdata exactly as before"
 "$KMSIM" stop --run "$w/server/run" >/dev/null 2>&1
 
-# SIGTERM and SIGHUP while the operator is asked at each step (text frontend on a FIFO).
+# SIGTERM and SIGHUP while the operator is asked at each step (text frontend on a
+# FIFO): after n answers (backup, password source, then n-2 confirmations) the
+# program waits at step n-1's question; the signal ends it with exit 1 and the
+# journal, and --resume then reaches the original keys.
 answers="1 2 y y y y y y y"
 for sig in TERM HUP; do
-	for n in 3 4 5 6 7 8; do
+	for n in 2 3 4 5 6 7 8; do
 		w="$T/sig-$sig-$n"
 		make_world "$w" 4 || { ok 1 "world"; continue; }
 		archive "$w" tar "$w/media/usb/b.tar"
 		mkfifo "$w/in"
-		KMSRECOVER_MEDIA_ROOTS="$w/media" "$KMSRECOVER" --frontend text \
+		KMSRECOVER_MEDIA_ROOTS="$w/media" "$KMSRECOVER" recover --frontend text \
 			--profile "$w/profile" <"$w/in" >"$w/out" 2>&1 &
 		pid=$!
 		exec 3>"$w/in"
@@ -101,23 +104,26 @@ for sig in TERM HUP; do
 			[ "$i" -gt "$n" ] && break
 			echo "$a" >&3
 		done
-		# Wait until the program waits for the next answer, then signal it.
+		# Wait until the program asks step n-1's question, then signal it.
 		tries=0
-		until [ "$(grep -c '\[[yY]/[nN]\]' "$w/out")" -ge $((n - 2)) ] || [ $tries -ge 200 ]; do
-			sleep 0.05; tries=$((tries + 1))
+		until [ "$(grep -o '\[[yY]/[nN]\]' "$w/out" | wc -l)" -ge $((n - 1)) ] ||
+			[ $tries -ge 400 ]; do
+			sleep 0.05
+			tries=$((tries + 1))
 		done
 		sleep 0.2
 		kill -"$sig" "$pid"
 		wait "$pid"
 		rc=$?
 		exec 3>&-
-		is "$rc" 1 "SIG$sig at question $n: exit 1"
+		is "$rc" 1 "SIG$sig at step $((n - 1))'s question: exit 1"
+		[ -f "$w/state/journal" ]
+		ok $? "SIG$sig at step $((n - 1)): the journal is kept"
 		"$KMSRECOVER" --profile "$w/profile" --frontend batch --yes --resume \
-			--alpha-file "$w/alpha.original" >"$w/out2" 2>&1 ||
-		"$KMSRECOVER" --profile "$w/profile" --frontend batch --yes \
-			--backup "$w/media/usb/b.tar" --alpha-file "$w/alpha.original" >"$w/out2" 2>&1
+			--alpha-file "$w/alpha.original" >"$w/out2" 2>&1
+		is "$?" 0 "SIG$sig at step $((n - 1)): --resume exits 0"
 		keys_match "$w"
-		ok $? "SIG$sig at question $n: the next run reaches the original keys"
+		ok $? "SIG$sig at step $((n - 1)): resumed, the server serves the original keys"
 		"$KMSIM" stop --run "$w/server/run" >/dev/null 2>&1
 	done
 done

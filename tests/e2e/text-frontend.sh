@@ -7,13 +7,15 @@ w="$T/w"
 make_world "$w" 8 || { echo "Bail out! make_world failed"; exit 1; }
 archive "$w" tar.gz "$w/media/usb/kmsdata.tar.gz"
 
-# backup: pick candidate 1; password: 2 (startup disk); steps 1 to 7: y; keep the quarantine.
-printf '1\n2\ny\ny\ny\ny\ny\ny\ny\nn\n' |
+# task: 1 (recover); backup: candidate 1; password: 2 (startup disk); steps 1 to 7: y;
+# keep the quarantine.
+printf '1\n1\n2\ny\ny\ny\ny\ny\ny\ny\nn\n' |
 	KMSRECOVER_MEDIA_ROOTS="$w/media" TERM=dumb "$KMSRECOVER" --profile "$w/profile" \
 		>"$w/out" 2>&1
 rc=$?
 is "$rc" 0 "a recovery through the text frontend exits 0"
 [ "$rc" = 0 ] || sed 's/^/#   /' "$w/out" | tail -30
+like "$w/out" "Make a startup disk" "the first question offers the tasks"
 like "$w/out" "kmsdata.tar.gz" "the backup on the media is offered"
 like "$w/out" "Step 3 of 7" "the steps are shown"
 like "$w/out" "\[y/N\]" "the destructive step defaults to No"
@@ -26,7 +28,7 @@ rm -rf "$w"
 make_world "$w" 4 || { echo "Bail out! make_world failed"; exit 1; }
 archive "$w" tar "$w/media/usb/kmsdata.tar"
 printf '1\n2\ny\ny\nn\n' |
-	KMSRECOVER_MEDIA_ROOTS="$w/media" "$KMSRECOVER" --frontend text --profile "$w/profile" \
+	KMSRECOVER_MEDIA_ROOTS="$w/media" "$KMSRECOVER" recover --frontend text --profile "$w/profile" \
 		>"$w/out" 2>&1
 is "$?" 1 "No at step 3: exit 1"
 like "$w/out" "resume or roll back" "it says how to go on"
