@@ -272,26 +272,76 @@ main_parse(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* The language asked for: LANGUAGE, else LC_ALL, LC_MESSAGES, LANG ("de_DE.UTF-8" -> "de_DE"). */
+static char *
+main_wanted_language(void)
+{
+	static const char *vars[] = { "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG" };
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		v = getenv(vars[i]);
+		if (v == NULL || *v == '\0' || strcmp(v, "C") == 0 || strcmp(v, "POSIX") == 0 ||
+		    strncmp(v, "C.", 2) == 0)
+			continue;
+		return xstrndup(v, strcspn(v, ".@:"));
+	}
+	return NULL;
+}
+
+/* Whether the language needs glyphs beyond what a VT100 or the Linux console shows. */
+static int
+main_language_wide(const char *lang)
+{
+	return strncmp(lang, "ja", 2) == 0 || strncmp(lang, "zh", 2) == 0 ||
+	    strncmp(lang, "ko", 2) == 0;
+}
+
+/*
+ * Where a language's glyphs cannot be shown (no UTF-8 character set, or a
+ * console without CJK fonts) the messages stay in English, and it says so
+ * in English rather than drawing garbage.
+ */
+static void
+main_language_fallback(const char *lang)
+{
+	const char *codeset = nl_langinfo(CODESET), *term = getenv("TERM");
+	int console = term != NULL && (strcmp(term, "linux") == 0 || strncmp(term, "vt", 2) == 0);
+
+	if (lang == NULL || strncmp(lang, "en", 2) == 0)
+		return;
+	if (strcmp(codeset, "UTF-8") == 0 && !(console && main_language_wide(lang)))
+		return;
+	fprintf(stderr, "kmsrecover: this terminal cannot show %s (%s); messages stay in "
+			"English.\n",
+	    lang, strcmp(codeset, "UTF-8") != 0 ? codeset : term);
+	setenv("LANGUAGE", "en", 1);
+}
+
 /*
  * The catalogs: KMSRECOVER_LOCALEDIR, else "locale" beside this program in
  * a build tree, else the installed LOCALEDIR. A rebuilt server often runs
- * in the C locale: C.UTF-8 is then used, so that the catalogs work without
- * generated locales.
+ * in the C locale, or names a locale that was never generated: C.UTF-8 is
+ * then used, with LANGUAGE carrying the language asked for, so that the
+ * catalogs work without generated locales.
  */
 static void
 main_locale(const struct cli *c)
 {
-	const char *dir = getenv("KMSRECOVER_LOCALEDIR");
-	char self[PATH_MAX], *slash, *built = NULL;
-	const char *ctype;
+	const char *dir = getenv("KMSRECOVER_LOCALEDIR"), *now;
+	char self[PATH_MAX], *slash, *built = NULL, *lang;
 	ssize_t n;
 
 	if (c->language != NULL)
 		setenv("LANGUAGE", c->language, 1);
-	ctype = setlocale(LC_ALL, "");
-	if (ctype == NULL || strcmp(setlocale(LC_CTYPE, NULL), "C") == 0 ||
-	    strcmp(setlocale(LC_CTYPE, NULL), "POSIX") == 0)
-		setlocale(LC_ALL, "C.UTF-8");
+	lang = main_wanted_language();
+	if (setlocale(LC_ALL, "") == NULL || (now = setlocale(LC_CTYPE, NULL)) == NULL ||
+	    strcmp(now, "C") == 0 || strcmp(now, "POSIX") == 0) {
+		if (setlocale(LC_ALL, "C.UTF-8") != NULL && lang != NULL && getenv("LANGUAGE") == NULL)
+			setenv("LANGUAGE", lang, 1);
+	}
+	main_language_fallback(lang);
 	if (dir == NULL && (n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
 		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL)
@@ -304,6 +354,7 @@ main_locale(const struct cli *c)
 	bind_textdomain_codeset(PACKAGE, "UTF-8");
 	textdomain(PACKAGE);
 	free(built);
+	free(lang);
 }
 
 /* Adds key=value to the batch answers. */
