@@ -421,6 +421,7 @@ test_handoff(void)
 	char *path = NULL, *cause = NULL, *text, *store, *target, *link;
 	int r;
 
+	p->handoff = HANDOFF_STDIN;
 	r = handoff(p, s, &path, &cause);
 	ok(r == 0 && path == NULL, "handoff stdin: no file");
 

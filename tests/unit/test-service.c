@@ -120,6 +120,7 @@ service(const char *name, const char *start, const char *stop, const char *statu
 	if (mkdir(dir, 0700) != 0)
 		exit(1);
 	p->manager = SERVICE_MANAGER_COMMAND;
+	p->handoff = HANDOFF_STDIN; /* what profile_load gives manager=command */
 	p->start_argv = script(dir, "start", start);
 	p->stop_argv = script(dir, "stop", stop);
 	p->status_argv = script(dir, "status", status);
@@ -321,6 +322,7 @@ test_profile_problems(void)
 	char *out = NULL, *cause = NULL;
 	int r;
 
+	p->handoff = HANDOFF_STDIN;
 	r = service_start(p, alpha, &out, &cause);
 	ok(r == -1 && cause != NULL && strstr(cause, "handoff = credential") != NULL,
 	    "systemd with the stdin hand-off is refused before anything runs");
@@ -482,6 +484,7 @@ test_kmsim(void)
 	enum service_state st;
 	int r;
 
+	p->handoff = HANDOFF_STDIN;
 	if (prog == NULL || access(prog, X_OK) != 0) {
 		ok(1, "# SKIP kmsim is not built");
 		goto out;
