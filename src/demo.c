@@ -5,8 +5,6 @@
  */
 #include "config.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <openssl/crypto.h>
 #include <dirent.h>
 #include <errno.h>
@@ -19,13 +17,12 @@
 #include <unistd.h>
 
 #include "demo.h"
-#include "digest.h"
+#include "mkbackup.h"
 #include "i18n.h"
 #include "spawn.h"
 #include "xmalloc.h"
 
 #define DEMO_MARKER ".kmsrecover-demo"
-#define DEMO_MAX_FILES 64
 
 char *
 demo_find_kmsim(void)
@@ -176,69 +173,6 @@ out:
 	return ret;
 }
 
-static int
-demo_hash_file(const char *path, char hex[DIGEST_HEX_LEN + 1])
-{
-	struct digest *d = digest_new();
-	unsigned char buf[65536], sum[DIGEST_LEN];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		digest_free(d);
-		return -1;
-	}
-	while ((n = read(fd, buf, sizeof buf)) > 0)
-		digest_update(d, buf, (size_t)n);
-	close(fd);
-	digest_final(d, sum);
-	digest_free(d);
-	digest_hex(sum, hex);
-	return n < 0 ? -1 : 0;
-}
-
-static int
-demo_compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The Kmsdata files' names, sorted. */
-static size_t
-demo_list(const char *dir, char **names)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
-
-	if (d == NULL)
-		return 0;
-	while (n < DEMO_MAX_FILES && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] != '.')
-			names[n++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, demo_compare_names);
-	return n;
-}
-
-static int
-demo_archive_add(struct archive *a, const char *name, const char *data, size_t len)
-{
-	struct archive_entry *e = archive_entry_new();
-	int ret;
-
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0600);
-	archive_entry_set_size(e, (la_int64_t)len);
-	archive_entry_set_mtime(e, time(NULL), 0);
-	ret = archive_write_header(a, e) == ARCHIVE_OK &&
-	    archive_write_data(a, data, len) == (la_ssize_t)len ? 0 : -1;
-	archive_entry_free(e);
-	return ret;
-}
-
 static char *
 demo_read_file(const char *path, size_t *len)
 {
@@ -263,51 +197,24 @@ demo_read_file(const char *path, size_t *len)
 	return data;
 }
 
-/* The original server's offline backup: tar.gz, MANIFEST.sha256 first, then the files. */
+/* The original server's offline backup, made as `kmsrecover backup` makes one. */
 static int
 demo_backup(struct demo_world *w, const char *kmsdata, char **cause)
 {
-	char *names[DEMO_MAX_FILES], hex[DIGEST_HEX_LEN + 1], *manifest = xstrdup(""), *more;
-	char *path, *data;
-	size_t n = demo_list(kmsdata, names), i, len;
-	struct archive *a = archive_write_new();
-	int ret = -1;
+	struct mkbackup_options opt = { 0 };
+	struct mkbackup_result made;
+	int ret;
 
-	for (i = 0; i < n; i++) {
-		path = xasprintf("%s/%s", kmsdata, names[i]);
-		if (demo_hash_file(path, hex) != 0)
-			hex[0] = '\0';
-		more = xasprintf("%s%s  %s\n", manifest, hex, names[i]);
-		free(manifest);
-		manifest = more;
-		free(path);
+	opt.kmsdata_fd = open(kmsdata, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (opt.kmsdata_fd == -1) {
+		*cause = xasprintf(_("cannot read %1$s: %2$s"), kmsdata, strerror(errno));
+		return -1;
 	}
-	archive_write_set_format_pax_restricted(a);
-	archive_write_add_filter_gzip(a);
-	if (archive_write_open_filename(a, w->backup) != ARCHIVE_OK ||
-	    demo_archive_add(a, MANIFEST_NAME, manifest, strlen(manifest)) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		path = xasprintf("%s/%s", kmsdata, names[i]);
-		data = demo_read_file(path, &len);
-		free(path);
-		if (data == NULL || demo_archive_add(a, names[i], data, len) != 0) {
-			free(data);
-			goto out;
-		}
-		free(data);
-	}
-	if (archive_write_close(a) == ARCHIVE_OK)
-		ret = 0;
-out:
-	if (ret != 0)
-		/* TRANSLATORS: %1$s is the archive's path, %2$s libarchive's message. */
-		*cause = xasprintf(_("cannot write the demo backup %1$s: %2$s"), w->backup,
-		    archive_error_string(a) != NULL ? archive_error_string(a) : strerror(errno));
-	archive_write_free(a);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(manifest);
+	opt.output = w->backup;
+	opt.final_name = w->backup;
+	opt.info = "host=demo\nservice=MSExchangeKMS\ntool=kmsrecover demo\n";
+	ret = mkbackup_write(&opt, NULL, &made, cause);
+	close(opt.kmsdata_fd);
 	return ret;
 }
 

@@ -82,6 +82,7 @@ int task_dispatch(struct recovery *r, enum recovery_task task);
 /* prereq.c, shared with tasks.c. */
 int prereq_backup(struct recovery *r);
 int prereq_passphrase(struct recovery *r);
+int prereq_passphrase_ask(struct recovery *r, struct fe_question *q);
 int recovery_save(struct recovery *r, enum journal_phase phase);
 
 #endif

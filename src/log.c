@@ -172,14 +172,16 @@ report_text_body(const struct report *r, FILE *f)
 		    _(r->steps[i].title));
 }
 
-int
-report_write_text(const struct report *r, const char *path, char **cause)
+/* Writes a private file with body(r, f), flushed to disk. */
+static int
+report_write(const struct report *r, const char *path, void (*body)(const struct report *, FILE *),
+    char **cause)
 {
 	FILE *f;
 
 	if ((f = log_open_private(path, "w", O_TRUNC)) == NULL)
 		goto fail;
-	report_text_body(r, f);
+	body(r, f);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		fclose(f);
 		goto fail;
@@ -191,6 +193,12 @@ fail:
 	/* TRANSLATORS: %1$s is a file's path, %2$s the system's reason. */
 	*cause = xasprintf(_("cannot write the report %1$s: %2$s"), path, strerror(errno));
 	return -1;
+}
+
+int
+report_write_text(const struct report *r, const char *path, char **cause)
+{
+	return report_write(r, path, report_text_body, cause);
 }
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
@@ -265,19 +273,5 @@ report_json_body(const struct report *r, FILE *f)
 int
 report_write_json(const struct report *r, const char *path, char **cause)
 {
-	FILE *f;
-
-	if ((f = log_open_private(path, "w", O_TRUNC)) == NULL)
-		goto fail;
-	report_json_body(r, f);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		fclose(f);
-		goto fail;
-	}
-	if (fclose(f) != 0)
-		goto fail;
-	return 0;
-fail:
-	*cause = xasprintf(_("cannot write the report %1$s: %2$s"), path, strerror(errno));
-	return -1;
+	return report_write(r, path, report_json_body, cause);
 }

@@ -95,15 +95,16 @@ prereq_backup(struct recovery *r)
 	return -1;
 }
 
+/*
+ * A backup passphrase: from --backup-passphrase-file, or asked (with
+ * q->twice for a new one). Returns -1 to go on, or an exit code.
+ */
 int
-prereq_passphrase(struct recovery *r)
+prereq_passphrase_ask(struct recovery *r, struct fe_question *q)
 {
-	struct fe_question q = { 0 };
 	char *cause = NULL;
 	int reply;
 
-	if (r->backup_kind != BACKUP_ENCRYPTED)
-		return -1;
 	if (r->opt->passphrase_file != NULL) {
 		if (secret_read_file(r->opt->passphrase_file, &r->passphrase, &cause) == 0)
 			return -1;
@@ -111,12 +112,22 @@ prereq_passphrase(struct recovery *r)
 		free(cause);
 		return EXIT_USAGE;
 	}
-	q.key = "backup-passphrase";
-	q.title = _("The backup is encrypted. Its passphrase:");
-	q.can_reveal = 1;
-	if ((reply = prereq_ask_secret(r, &q, &r->passphrase)) != FE_OK)
+	q->key = "backup-passphrase";
+	q->can_reveal = 1;
+	if ((reply = prereq_ask_secret(r, q, &r->passphrase)) != FE_OK)
 		return prereq_reply_exit(reply, EXIT_USAGE);
 	return -1;
+}
+
+int
+prereq_passphrase(struct recovery *r)
+{
+	struct fe_question q = { 0 };
+
+	if (r->backup_kind != BACKUP_ENCRYPTED)
+		return -1;
+	q.title = _("The backup is encrypted. Its passphrase:");
+	return prereq_passphrase_ask(r, &q);
 }
 
 /* Typed, or the startup disk: asked when no option said. 0 typed, 1 disk, or an exit code. */

@@ -130,35 +130,18 @@ task_backup_name(struct recovery *r)
 	return xasprintf("kmsdata-%s-%s.tar.zst%s", host, r->stamp, r->opt->encrypt ? ".enc" : "");
 }
 
-/* The passphrase of an encrypted backup: from a file, or typed twice. */
+/* The passphrase of a new encrypted backup: from a file, or typed twice. */
 static int
 task_new_passphrase(struct recovery *r)
 {
 	struct fe_question q = { 0 };
-	char *cause = NULL;
-	int reply;
 
 	if (!r->opt->encrypt)
 		return -1;
-	if (r->opt->passphrase_file != NULL) {
-		if (secret_read_file(r->opt->passphrase_file, &r->passphrase, &cause) == 0)
-			return -1;
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-		return EXIT_USAGE;
-	}
-	q.key = "backup-passphrase";
 	q.title = _("A passphrase for the encrypted backup:");
 	q.text = _("Without it the backup cannot be opened: keep it with the startup disk.");
 	q.twice = 1;
-	q.can_reveal = 1;
-	reply = r->fe->ask_secret(r->fe, &q, &r->passphrase, &cause);
-	if (reply == FE_ERROR) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-		return EXIT_USAGE;
-	}
-	return reply == FE_OK ? -1 : EXIT_FAILED;
+	return prereq_passphrase_ask(r, &q);
 }
 
 static char *

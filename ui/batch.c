@@ -21,8 +21,7 @@
 struct batch {
 	const struct batch_answers *answers;
 	FILE *out;
-	int last_percent;
-	time_t last_time;
+	struct line_progress progress;
 };
 
 /* The option an operator gives for a question's key, for error messages. */
@@ -183,20 +182,11 @@ static int
 batch_progress(struct frontend *fe, const char *label, const struct progress_state *s)
 {
 	struct batch *b = fe->data;
-	time_t now = time(NULL);
 	int percent;
 
-	if (s->bytes_total == 0)
-		return 0;
-	percent = (int)(s->bytes_done * 100 / s->bytes_total);
-	if (percent > 100)
-		percent = 100;
-	if ((percent / 25 != b->last_percent / 25 || now - b->last_time >= 10) &&
-	    percent != b->last_percent) {
+	if (line_progress_due(&b->progress, s, 25, 10, &percent)) {
 		fprintf(b->out, "  %s: %d%%\n", label, percent);
 		fflush(b->out);
-		b->last_percent = percent;
-		b->last_time = now;
 	}
 	return 0;
 }
@@ -219,14 +209,8 @@ static void
 batch_summary(struct frontend *fe, const struct fe_summary *s)
 {
 	struct batch *b = fe->data;
-	size_t i;
 
-	fprintf(b->out, "\n%s\n", s->title);
-	for (i = 0; i < s->nentries; i++)
-		fprintf(b->out, "  %s %s\n", s->entries[i].label, s->entries[i].value);
-	if (s->reminder != NULL)
-		fprintf(b->out, "\n%s\n", s->reminder);
-	fflush(b->out);
+	line_summary(b->out, s);
 }
 
 static void
@@ -244,7 +228,7 @@ batch_frontend_new(const struct batch_answers *answers, FILE *out)
 
 	b->answers = answers;
 	b->out = out;
-	b->last_percent = -1;
+	b->progress.last_percent = -1;
 	fe->name = "batch";
 	fe->data = b;
 	fe->begin = batch_begin;

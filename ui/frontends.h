@@ -30,4 +30,15 @@ struct frontend *curses_frontend_new(char **cause);
 
 void frontend_free(struct frontend *fe);
 
+/* Shared by the line-mode frontends (text.c): the summary as lines. */
+void line_summary(FILE *out, const struct fe_summary *s);
+
+/* Shared by the line-mode frontends: when a progress line is due (every step percent, or after seconds). */
+struct line_progress {
+	int last_percent; /* -1 at first */
+	long last_time;
+};
+int line_progress_due(struct line_progress *lp, const struct progress_state *s, int step,
+    int seconds, int *percent);
+
 #endif

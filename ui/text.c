@@ -31,8 +31,7 @@
 struct text {
 	int in;
 	FILE *out;
-	int last_percent;
-	time_t last_time;
+	struct line_progress progress;
 	const struct fe_view *view;
 	char *last_action; /* the step's action, not repeated by the question */
 };
@@ -391,25 +390,35 @@ text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret 
 	return FE_OK;
 }
 
+int
+line_progress_due(struct line_progress *lp, const struct progress_state *s, int step,
+    int seconds, int *percent)
+{
+	long now = (long)time(NULL);
+
+	if (s->bytes_total == 0)
+		return 0;
+	*percent = (int)(s->bytes_done * 100 / s->bytes_total);
+	if (*percent > 100)
+		*percent = 100;
+	if (*percent == lp->last_percent ||
+	    (*percent / step == lp->last_percent / step && now - lp->last_time < seconds))
+		return 0;
+	lp->last_percent = *percent;
+	lp->last_time = now;
+	return 1;
+}
+
 static int
 text_progress(struct frontend *fe, const char *label, const struct progress_state *s)
 {
 	struct text *t = fe->data;
-	time_t now = time(NULL);
 	int percent;
 
-	if (s->bytes_total == 0)
-		return 0;
-	percent = (int)(s->bytes_done * 100 / s->bytes_total);
-	if (percent > 100)
-		percent = 100;
-	if (percent != t->last_percent && (percent / 10 != t->last_percent / 10 ||
-					      now - t->last_time >= 5)) {
+	if (line_progress_due(&t->progress, s, 10, 5, &percent)) {
 		/* TRANSLATORS: progress line: %1$s what is being done, %2$d percent. */
 		fprintf(t->out, _("%1$s: %2$d%%\n"), label, percent);
 		fflush(t->out);
-		t->last_percent = percent;
-		t->last_time = now;
 	}
 	return 0;
 }
@@ -428,18 +437,25 @@ text_note(struct frontend *fe, enum fe_level level, const char *text, const char
 	fflush(t->out);
 }
 
+void
+line_summary(FILE *out, const struct fe_summary *s)
+{
+	size_t i;
+
+	fprintf(out, "\n%s\n", s->title);
+	for (i = 0; i < s->nentries; i++)
+		fprintf(out, "  %s %s\n", s->entries[i].label, s->entries[i].value);
+	if (s->reminder != NULL)
+		fprintf(out, "\n%s\n", s->reminder);
+	fflush(out);
+}
+
 static void
 text_summary(struct frontend *fe, const struct fe_summary *s)
 {
 	struct text *t = fe->data;
-	size_t i;
 
-	fprintf(t->out, "\n%s\n", s->title);
-	for (i = 0; i < s->nentries; i++)
-		fprintf(t->out, "  %s %s\n", s->entries[i].label, s->entries[i].value);
-	if (s->reminder != NULL)
-		fprintf(t->out, "\n%s\n", s->reminder);
-	fflush(t->out);
+	line_summary(t->out, s);
 }
 
 static void
@@ -460,7 +476,7 @@ text_frontend_new(FILE *in, FILE *out)
 
 	t->in = fileno(in);
 	t->out = out;
-	t->last_percent = -1;
+	t->progress.last_percent = -1;
 	fe->name = "text";
 	fe->data = t;
 	fe->begin = text_begin;
