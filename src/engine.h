@@ -49,6 +49,33 @@ struct recovery {
 	char *started_iso;
 };
 
+/* One of KB Q198814's steps (steps.c). */
+struct step {
+	const char *id;
+	int number;
+	const char *title;       /* N_() */
+	const char *explanation; /* N_() */
+	int destructive;
+	/* Runs the step; returns -1 to go on, or an exit code to end the run. */
+	int (*run)(struct recovery *r);
+	/* The phase the journal holds once the step is done (or -1). */
+	int done_phase;
+};
+extern const struct step recovery_step_table[STEP_COUNT];
+
+/* steps.c: the end's quarantine question; its path when kept, else NULL. */
+char *steps_finish_quarantine(struct recovery *r);
+
+/* rollback.c */
+int recovery_discard_staged(struct recovery *r);
+int recovery_rollback(struct recovery *r);
+int recovery_from_journal(struct recovery *r, int *first);
+
+/* procedure.c, for steps.c and rollback.c */
+int recovery_finish(struct recovery *r, int code);
+int recovery_steps(struct recovery *r, int first);
+int recovery_open_transcript(struct recovery *r, const char *path);
+
 /* Step P (prereq.c): the backup read into staging, the password proven. Returns an exit code or -1 to go on. */
 int prereq_run(struct recovery *r);
 /* Asks for the alpha string again (step 7's "another password", resume). 0, or an exit code. */
