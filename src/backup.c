@@ -27,6 +27,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,11 +48,27 @@
 #include "secret.h"
 #include "xmalloc.h"
 
-#define BACKUP_BLOCK (64 * 1024)
+/* digest.c's: one line of MANIFEST.sha256 (declared here until digest.h declares it). */
+int manifest_parse_line(const char *s, size_t len, size_t line, char **path,
+    unsigned char digest[DIGEST_LEN], char **cause);
+
+/* One read(2) of the backup; also what libarchive hands on, and so one write(2). */
+#define BACKUP_BLOCK (128 * 1024)
+/* Blocks read and not yet released: libarchive holds one, the hasher the others. */
+#define BACKUP_RING 8
+/* A hasher's jobs in flight, and its copies of file data (bounded memory). */
+#define BACKUP_JOBS 1024
+#define BACKUP_ARENA (1024 * 1024)
+#define BACKUP_JOB_MAX (BACKUP_ARENA / 4)
 #define BACKUP_PROGRESS_STEP (1024 * 1024)
+/* A large file's data is sent to the disk every so often as it is written. */
+#define BACKUP_FLUSH_STEP (8 * 1024 * 1024)
 /* Deeper trees are refused: Kmsdata is flat, and every walk holds one fd a level. */
 #define BACKUP_MAX_DEPTH 64
 #define BACKUP_MANIFEST_MAX (16 * 1024 * 1024)
+/* Paths kept per chunk of records, and in all (far beyond any Kmsdata). */
+#define BACKUP_REC_CHUNK 4096
+#define BACKUP_ENTRIES_MAX 10000000
 #define BACKUP_SHOWN_MAX 200
 #define BACKUP_INFO_NAME "BACKUP.INFO"
 #define BACKUP_SALT_MAGIC "Salted__"
@@ -66,28 +84,78 @@
 	(ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS |           \
 	    ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
 
-/* What a path seen in the backup is. */
+/* What a path seen in the backup, or listed in its manifest, is. */
 enum backup_rec_type {
+	BACKUP_REC_LISTED, /* so far only listed in MANIFEST.sha256 */
 	BACKUP_REC_PARENT, /* a folder made implicitly for an entry below it */
 	BACKUP_REC_DIR,
 	BACKUP_REC_FILE,
 	BACKUP_REC_META /* MANIFEST.sha256 or BACKUP.INFO: read, not written */
 };
 
+/*
+ * A path: what the backup holds there and what its manifest lists. The
+ * manifest may come last, so every path is kept to the end: about 90 bytes
+ * and the path itself, which is what a backup's number of entries costs in
+ * memory (its data is never held).
+ */
 struct backup_rec {
-	char *path; /* normalised */
-	enum backup_rec_type type;
-	size_t canon; /* the record holding the data: itself, or a hard link's target */
-	unsigned char digest[DIGEST_LEN];
+	uint64_t name;      /* the normalised path: an offset into recs.names */
+	uint32_t canon;     /* the record holding the data: itself, or a hard link's target */
+	uint32_t line;      /* the line of MANIFEST.sha256 listing it; 0 when not listed */
+	unsigned char type; /* enum backup_rec_type */
+	unsigned char digest[DIGEST_LEN]; /* of its data, once hashed */
+	unsigned char want[DIGEST_LEN];   /* the manifest's */
 };
 
-/* Every path seen, in the backup's order, with a hash index over them. */
+/*
+ * Every path, in the order first met, in chunks (the vector grows without
+ * copying), with the paths end to end in one buffer and a hash index.
+ */
 struct backup_recs {
-	struct backup_rec *v;
+	struct backup_rec **chunk;
 	size_t count;
-	size_t alloc;
-	size_t *slots; /* index + 1; 0 is empty */
+	char *names;
+	size_t names_len;
+	size_t names_alloc;
+	uint32_t *slots; /* index + 1; 0 is empty */
 	size_t nslots;
+};
+
+/*
+ * A hasher: SHA-256 on a thread of its own (see "The hashers" below). Each
+ * job is a block of one stream, or the end of a stream.
+ */
+enum backup_job_kind { BACKUP_JOB_DATA, BACKUP_JOB_ZEROS, BACKUP_JOB_FINAL };
+
+struct backup_job {
+	enum backup_job_kind kind;
+	const unsigned char *data;
+	size_t len;
+	uint64_t arena_end; /* the arena's head once the job was queued */
+	size_t tag;
+	unsigned char digest[DIGEST_LEN]; /* BACKUP_JOB_FINAL: the worker's answer */
+};
+
+struct backup_hasher {
+	pthread_t thread;
+	int threaded; /* 0: each job runs at once in the caller */
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* to the worker: a job, or stop */
+	pthread_cond_t room; /* to the caller: a job done */
+	int idle;            /* the worker waits on work */
+	int waiting;         /* the caller waits on room */
+	int stop;
+	uint64_t queued;    /* jobs handed over: the caller's, written under lock */
+	uint64_t done;      /* jobs digested: the worker's, written under lock */
+	uint64_t reclaimed; /* jobs whose result the caller took: the caller's */
+	struct backup_job job[BACKUP_JOBS];
+	unsigned char *arena; /* copies; bytes [tail, head) (mod BACKUP_ARENA) in use */
+	uint64_t head;
+	uint64_t tail;
+	struct digest *digest; /* the worker's */
+	void (*done_fn)(void *, size_t, const unsigned char *);
+	void *arg;
 };
 
 /* An archive file as read: hashed as stored, decrypted when enc'd. */
@@ -95,15 +163,19 @@ struct backup_input {
 	int fd;
 	uint64_t size;
 	uint64_t raw_read;
-	struct digest *digest;
+	struct backup_hasher *hasher; /* the file as stored, from the ring's blocks */
+	unsigned char sum[DIGEST_LEN];
 	EVP_CIPHER_CTX *cipher; /* NULL unless openssl enc */
 	int eof;
 	int bad_padding;
 	int read_errno;
-	unsigned char raw[BACKUP_BLOCK];
-	unsigned char plain[BACKUP_BLOCK + EVP_MAX_BLOCK_LENGTH];
-	size_t plain_off; /* plain[plain_off..plain_len) not yet handed on */
-	size_t plain_len;
+	unsigned char *ring; /* BACKUP_RING blocks of BACKUP_BLOCK, read in turn */
+	uint64_t ticket[BACKUP_RING]; /* the hasher's ticket for each block */
+	unsigned int next;
+	unsigned char *plain; /* decrypted data (openssl enc only) */
+	const unsigned char *out; /* out[out_off..out_len) not yet handed on */
+	size_t out_off;
+	size_t out_len;
 	int spool_fd; /* -1 unless 7-Zip */
 	int spool_errno;
 	uint64_t spool_len;
@@ -155,9 +227,15 @@ struct backup_run {
 	struct stat staging_st;
 
 	struct backup_recs recs;
-	struct digest *file_digest;
-	char *manifest;
-	size_t manifest_len;
+	struct backup_hasher *hasher; /* each file's data */
+	struct digest *file_digest;  /* MANIFEST.sha256 and BACKUP.INFO */
+	size_t manifest_len;    /* bytes of MANIFEST.sha256 read */
+	size_t manifest_lines;
+	uint64_t manifest_entries;
+	char *manifest_cause;   /* what is wrong with it (translated), for the end */
+	char *mline;            /* a line of it not complete yet */
+	size_t mline_len;
+	size_t mline_alloc;
 	int manifest_found;
 
 	char *current; /* the entry's name as stored */
@@ -167,6 +245,8 @@ struct backup_run {
 	uint64_t bytes;
 	uint64_t declared;
 	uint64_t last_progress;
+	int flush_fd;     /* the file being written, opened to start its writeback; -1 */
+	int64_t flushed;  /* its bytes sent to the disk so far */
 	char *cause;
 };
 
@@ -381,9 +461,20 @@ backup_result_warn(struct backup_result *result, const char *warning)
 }
 
 /*
- * The paths seen: a vector in the backup's order and an open-addressing
- * index. Each entry costs its path and a few words.
+ * The paths seen and listed: records in chunks, an open-addressing index.
  */
+
+static struct backup_rec *
+backup_rec(const struct backup_recs *r, size_t i)
+{
+	return &r->chunk[i / BACKUP_REC_CHUNK][i % BACKUP_REC_CHUNK];
+}
+
+static const char *
+backup_rec_path(const struct backup_recs *r, size_t i)
+{
+	return r->names + backup_rec(r, i)->name;
+}
 
 static size_t
 backup_recs_slot(const struct backup_recs *r, const char *path)
@@ -395,7 +486,7 @@ backup_recs_slot(const struct backup_recs *r, const char *path)
 	for (p = (const unsigned char *)path; *p != '\0'; p++)
 		h = (h ^ *p) * 1099511628211ULL;
 	i = (size_t)h & (r->nslots - 1);
-	while (r->slots[i] != 0 && strcmp(r->v[r->slots[i] - 1].path, path) != 0)
+	while (r->slots[i] != 0 && strcmp(backup_rec_path(r, r->slots[i] - 1), path) != 0)
 		i = (i + 1) & (r->nslots - 1);
 	return i;
 }
@@ -412,29 +503,49 @@ backup_recs_find(const struct backup_recs *r, const char *path)
 	return r->slots[s] == 0 ? SIZE_MAX : r->slots[s] - 1;
 }
 
+/* Keeps the index at most half full. */
+static void
+backup_recs_grow_index(struct backup_recs *r)
+{
+	size_t i;
+
+	if ((r->count + 1) * 2 <= r->nslots)
+		return;
+	free(r->slots);
+	r->nslots = r->nslots == 0 ? 64 : r->nslots * 2;
+	r->slots = xcalloc(r->nslots, sizeof *r->slots);
+	for (i = 0; i < r->count; i++)
+		r->slots[backup_recs_slot(r, backup_rec_path(r, i))] = (uint32_t)i + 1;
+}
+
+/* A new record; its index, or SIZE_MAX when the backup has too many paths. */
 static size_t
 backup_recs_add(struct backup_recs *r, const char *path, enum backup_rec_type type)
 {
 	struct backup_rec *rec;
-	size_t i;
+	size_t len = strlen(path) + 1;
 
-	if ((r->count + 1) * 2 > r->nslots) {
-		free(r->slots);
-		r->nslots = r->nslots == 0 ? 64 : r->nslots * 2;
-		r->slots = xcalloc(r->nslots, sizeof *r->slots);
-		for (i = 0; i < r->count; i++)
-			r->slots[backup_recs_slot(r, r->v[i].path)] = i + 1;
+	if (r->count >= BACKUP_ENTRIES_MAX)
+		return SIZE_MAX;
+	backup_recs_grow_index(r);
+	if (r->count % BACKUP_REC_CHUNK == 0) {
+		r->chunk = xreallocarray(
+		    r->chunk, r->count / BACKUP_REC_CHUNK + 1, sizeof *r->chunk);
+		r->chunk[r->count / BACKUP_REC_CHUNK] =
+		    xreallocarray(NULL, BACKUP_REC_CHUNK, sizeof **r->chunk);
 	}
-	if (r->count == r->alloc) {
-		r->alloc = r->alloc == 0 ? 64 : r->alloc * 2;
-		r->v = xreallocarray(r->v, r->alloc, sizeof *r->v);
+	while (r->names_len + len > r->names_alloc) {
+		r->names_alloc = r->names_alloc == 0 ? 64 * 1024 : r->names_alloc * 2;
+		r->names = xreallocarray(r->names, r->names_alloc, 1);
 	}
-	rec = &r->v[r->count];
+	rec = backup_rec(r, r->count);
 	memset(rec, 0, sizeof *rec);
-	rec->path = xstrdup(path);
+	rec->name = r->names_len;
+	memcpy(r->names + r->names_len, path, len);
+	r->names_len += len;
 	rec->type = type;
-	rec->canon = r->count;
-	r->slots[backup_recs_slot(r, path)] = r->count + 1;
+	rec->canon = (uint32_t)r->count;
+	r->slots[backup_recs_slot(r, path)] = (uint32_t)r->count + 1;
 	return r->count++;
 }
 
@@ -443,31 +554,323 @@ backup_recs_free(struct backup_recs *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->count; i++)
-		free(r->v[i].path);
-	free(r->v);
+	for (i = 0; i * BACKUP_REC_CHUNK < r->count; i++)
+		free(r->chunk[i]);
+	free(r->chunk);
+	free(r->names);
 	free(r->slots);
 	memset(r, 0, sizeof *r);
+}
+
+/*
+ * The hashers. SHA-256 costs more than reading and writing the backup put
+ * together, and the backup is hashed twice: the file as stored (for the
+ * report) and each file's data (for the manifest). Each of the two streams
+ * gets a thread, so the work spreads over the cores while the main thread
+ * reads, unpacks and writes. A worker takes jobs from a bounded ring, in
+ * order. Blocks are either lent (the archive's read buffers, not reused
+ * until their job is done) or copied into the hasher's arena (file data,
+ * which libarchive overwrites at its next call). A stream's digest comes
+ * back through done_fn, called on the main thread when it reclaims the
+ * job, so nothing else is shared with the worker. Memory is bounded: the
+ * main thread waits when the ring or the arena is full. Without a thread
+ * (pthread_create failed) each job is done at once, in the caller.
+ */
+
+static void
+backup_job_run(struct backup_hasher *h, struct backup_job *j)
+{
+	static const unsigned char zeros[4096];
+	size_t left, n;
+
+	switch (j->kind) {
+	case BACKUP_JOB_DATA:
+		digest_update(h->digest, j->data, j->len);
+		break;
+	case BACKUP_JOB_ZEROS:
+		for (left = j->len; left > 0; left -= n) {
+			n = left < sizeof zeros ? left : sizeof zeros;
+			digest_update(h->digest, zeros, n);
+		}
+		break;
+	case BACKUP_JOB_FINAL:
+		digest_final(h->digest, j->digest);
+		break;
+	}
+}
+
+static void *
+backup_hasher_main(void *arg)
+{
+	struct backup_hasher *h = arg;
+	struct backup_job *j;
+
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		while (h->done == h->queued && !h->stop) {
+			h->idle = 1;
+			pthread_cond_wait(&h->work, &h->lock);
+			h->idle = 0;
+		}
+		if (h->stop)
+			break;
+		j = &h->job[h->done % BACKUP_JOBS];
+		pthread_mutex_unlock(&h->lock);
+		backup_job_run(h, j);
+		pthread_mutex_lock(&h->lock);
+		h->done++;
+		if (h->waiting)
+			pthread_cond_signal(&h->room);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* A hasher; with arena, it can copy blocks. Signals stay with the main thread. */
+static struct backup_hasher *
+backup_hasher_new(void (*done_fn)(void *, size_t, const unsigned char *), void *arg, int arena)
+{
+	struct backup_hasher *h;
+	sigset_t all, old;
+
+	h = xcalloc(1, sizeof *h);
+	h->digest = digest_new();
+	h->done_fn = done_fn;
+	h->arg = arg;
+	if (pthread_mutex_init(&h->lock, NULL) != 0 || pthread_cond_init(&h->work, NULL) != 0 ||
+	    pthread_cond_init(&h->room, NULL) != 0)
+		abort();
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	h->threaded = pthread_create(&h->thread, NULL, backup_hasher_main, h) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (h->threaded && arena)
+		h->arena = xmalloc(BACKUP_ARENA);
+	return h;
+}
+
+/* Stops the worker, dropping what it has not done, and frees h. */
+static void
+backup_hasher_free(struct backup_hasher *h)
+{
+	if (h == NULL)
+		return;
+	if (h->threaded) {
+		pthread_mutex_lock(&h->lock);
+		h->stop = 1;
+		pthread_cond_signal(&h->work);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->thread, NULL);
+	}
+	pthread_cond_destroy(&h->work);
+	pthread_cond_destroy(&h->room);
+	pthread_mutex_destroy(&h->lock);
+	if (h->arena != NULL) {
+		OPENSSL_cleanse(h->arena, BACKUP_ARENA);
+		free(h->arena);
+	}
+	digest_free(h->digest);
+	free(h);
+}
+
+/* Waits until the jobs before number upto are done, then takes every result there is. */
+static void
+backup_hasher_reclaim(struct backup_hasher *h, uint64_t upto)
+{
+	struct backup_job *j;
+	uint64_t done;
+
+	pthread_mutex_lock(&h->lock);
+	while (h->done < upto) {
+		h->waiting = 1;
+		pthread_cond_wait(&h->room, &h->lock);
+	}
+	h->waiting = 0;
+	done = h->done;
+	pthread_mutex_unlock(&h->lock);
+	for (; h->reclaimed < done; h->reclaimed++) {
+		j = &h->job[h->reclaimed % BACKUP_JOBS];
+		h->tail = j->arena_end;
+		if (j->kind == BACKUP_JOB_FINAL)
+			h->done_fn(h->arg, j->tag, j->digest);
+	}
+}
+
+/* The next free job, of kind. */
+static struct backup_job *
+backup_hasher_job(struct backup_hasher *h, enum backup_job_kind kind)
+{
+	struct backup_job *j;
+
+	if (h->queued - h->reclaimed == BACKUP_JOBS)
+		backup_hasher_reclaim(h, h->reclaimed + 1);
+	j = &h->job[h->queued % BACKUP_JOBS];
+	j->kind = kind;
+	j->data = NULL;
+	j->len = 0;
+	return j;
+}
+
+/* Hands the job over. Returns its ticket (for backup_hasher_wait). */
+static uint64_t
+backup_hasher_queue(struct backup_hasher *h, struct backup_job *j)
+{
+	j->arena_end = h->head;
+	pthread_mutex_lock(&h->lock);
+	h->queued++;
+	if (h->idle)
+		pthread_cond_signal(&h->work);
+	pthread_mutex_unlock(&h->lock);
+	return h->queued;
+}
+
+/* n contiguous bytes of the arena, once the worker is done with them. */
+static unsigned char *
+backup_hasher_room(struct backup_hasher *h, size_t n)
+{
+	size_t at = (size_t)(h->head % BACKUP_ARENA);
+
+	if (at + n > BACKUP_ARENA)
+		h->head += BACKUP_ARENA - at; /* a block never wraps: skip the end */
+	while (h->head + n - h->tail > BACKUP_ARENA) {
+		if (h->reclaimed == h->queued) {
+			h->tail = h->head;
+			break;
+		}
+		backup_hasher_reclaim(h, h->reclaimed + 1);
+	}
+	return h->arena + h->head % BACKUP_ARENA;
+}
+
+/* Copies len bytes of the current stream to the worker. */
+static void
+backup_hasher_update(struct backup_hasher *h, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	struct backup_job *j;
+	unsigned char *copy;
+	size_t n;
+
+	if (!h->threaded) {
+		digest_update(h->digest, buf, len);
+		return;
+	}
+	for (; len > 0; p += n, len -= n) {
+		n = len < BACKUP_JOB_MAX ? len : BACKUP_JOB_MAX;
+		j = backup_hasher_job(h, BACKUP_JOB_DATA);
+		copy = backup_hasher_room(h, n);
+		memcpy(copy, p, n);
+		h->head += n;
+		j->data = copy;
+		j->len = n;
+		backup_hasher_queue(h, j);
+	}
+}
+
+/* Lends len bytes of the current stream: buf stays as it is until backup_hasher_wait(ticket). */
+static uint64_t
+backup_hasher_lend(struct backup_hasher *h, const void *buf, size_t len)
+{
+	struct backup_job *j;
+
+	if (!h->threaded) {
+		digest_update(h->digest, buf, len);
+		return 0;
+	}
+	j = backup_hasher_job(h, BACKUP_JOB_DATA);
+	j->data = buf;
+	j->len = len;
+	return backup_hasher_queue(h, j);
+}
+
+static void
+backup_hasher_wait(struct backup_hasher *h, uint64_t ticket)
+{
+	if (h->threaded && ticket > h->reclaimed)
+		backup_hasher_reclaim(h, ticket);
+}
+
+/* n zero bytes of the current stream (a hole). */
+static void
+backup_hasher_zeros(struct backup_hasher *h, uint64_t n)
+{
+	struct backup_job j0, *j;
+	size_t len;
+
+	for (; n > 0; n -= len) {
+		len = n < (1U << 30) ? (size_t)n : (size_t)1 << 30;
+		j = h->threaded ? backup_hasher_job(h, BACKUP_JOB_ZEROS) : &j0;
+		j->kind = BACKUP_JOB_ZEROS;
+		j->len = len;
+		if (h->threaded)
+			backup_hasher_queue(h, j);
+		else
+			backup_job_run(h, j);
+	}
+}
+
+/* Ends the stream; done_fn gets its digest with tag, later. */
+static void
+backup_hasher_final(struct backup_hasher *h, size_t tag)
+{
+	unsigned char digest[DIGEST_LEN];
+	struct backup_job *j;
+
+	if (!h->threaded) {
+		digest_final(h->digest, digest);
+		h->done_fn(h->arg, tag, digest);
+		return;
+	}
+	j = backup_hasher_job(h, BACKUP_JOB_FINAL);
+	j->tag = tag;
+	backup_hasher_queue(h, j);
+}
+
+/* Until every job is done and every digest handed to done_fn. */
+static void
+backup_hasher_drain(struct backup_hasher *h)
+{
+	if (h->threaded)
+		backup_hasher_reclaim(h, h->queued);
 }
 
 /*
  * The archive file: read once, hashed as stored, decrypted as a stream.
  */
 
-static ssize_t
-backup_input_raw(struct backup_input *in, void *buf, size_t len)
+static void
+backup_input_digested(void *arg, size_t tag, const unsigned char *digest)
 {
+	struct backup_input *in = arg;
+
+	(void)tag;
+	memcpy(in->sum, digest, DIGEST_LEN);
+}
+
+/*
+ * Reads the next block into the ring (once the hasher is done with what
+ * that block held) and lends it to the hasher. Its length, or -1.
+ */
+static ssize_t
+backup_input_raw(struct backup_input *in, const unsigned char **block)
+{
+	unsigned int i = in->next++ % BACKUP_RING;
+	unsigned char *p = in->ring + (size_t)i * BACKUP_BLOCK;
 	ssize_t n;
 
+	backup_hasher_wait(in->hasher, in->ticket[i]);
+	in->ticket[i] = 0;
 	do {
-		n = fault_fail("read") != 0 ? -1 : read(in->fd, buf, len);
+		n = fault_fail("read") != 0 ? -1 : read(in->fd, p, BACKUP_BLOCK);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		in->read_errno = errno;
 		return -1;
 	}
-	digest_update(in->digest, buf, (size_t)n);
+	if (n > 0)
+		in->ticket[i] = backup_hasher_lend(in->hasher, p, (size_t)n);
 	in->raw_read += (uint64_t)n;
+	*block = p;
 	return n;
 }
 
@@ -475,10 +878,11 @@ backup_input_raw(struct backup_input *in, void *buf, size_t len)
 static int
 backup_input_decrypt(struct backup_input *in)
 {
+	const unsigned char *raw;
 	ssize_t n;
 	int outl = 0;
 
-	if ((n = backup_input_raw(in, in->raw, sizeof in->raw)) < 0)
+	if ((n = backup_input_raw(in, &raw)) < 0)
 		return -1;
 	if (n == 0) {
 		in->eof = 1;
@@ -486,22 +890,24 @@ backup_input_decrypt(struct backup_input *in)
 			in->bad_padding = 1;
 			return -1;
 		}
-	} else if (EVP_DecryptUpdate(in->cipher, in->plain, &outl, in->raw, (int)n) != 1) {
+	} else if (EVP_DecryptUpdate(in->cipher, in->plain, &outl, raw, (int)n) != 1) {
 		in->bad_padding = 1;
 		return -1;
 	}
-	in->plain_off = 0;
-	in->plain_len = (size_t)outl;
+	in->out = in->plain;
+	in->out_off = 0;
+	in->out_len = (size_t)outl;
 	return 0;
 }
 
-/* Makes data ready in plain[]: 1 ready, 0 at the end, -1 failed. */
+/* Makes data ready in out: 1 ready, 0 at the end, -1 failed. */
 static int
 backup_input_fill(struct backup_input *in)
 {
+	const unsigned char *raw;
 	ssize_t n;
 
-	while (in->plain_off == in->plain_len) {
+	while (in->out_off == in->out_len) {
 		if (in->bad_padding || in->read_errno != 0)
 			return -1;
 		if (in->eof)
@@ -511,10 +917,11 @@ backup_input_fill(struct backup_input *in)
 				return -1;
 			continue;
 		}
-		if ((n = backup_input_raw(in, in->plain, BACKUP_BLOCK)) < 0)
+		if ((n = backup_input_raw(in, &raw)) < 0)
 			return -1;
-		in->plain_off = 0;
-		in->plain_len = (size_t)n;
+		in->out = raw;
+		in->out_off = 0;
+		in->out_len = (size_t)n;
 		in->eof = n == 0;
 	}
 	return 1;
@@ -527,16 +934,16 @@ backup_input_drain(struct backup_input *in)
 	int r;
 
 	while ((r = backup_input_fill(in)) > 0)
-		in->plain_off = in->plain_len;
+		in->out_off = in->out_len;
 	return r;
 }
 
 /* openssl enc -aes-256-cbc -pbkdf2: key and iv from PBKDF2-HMAC-SHA256(pass, salt). */
 static int
-backup_input_key(struct backup_input *in, const struct secret *pass, int iterations)
+backup_input_key(struct backup_input *in, const unsigned char *salt, const struct secret *pass,
+    int iterations)
 {
 	unsigned char keyiv[BACKUP_KEY_LEN + BACKUP_IV_LEN];
-	const unsigned char *salt = in->plain + BACKUP_SALT_LEN;
 	int ret = -1;
 
 	if (pass->len > INT_MAX)
@@ -550,6 +957,7 @@ backup_input_key(struct backup_input *in, const struct secret *pass, int iterati
 	if (EVP_DecryptInit_ex(
 	        in->cipher, EVP_aes_256_cbc(), NULL, keyiv, keyiv + BACKUP_KEY_LEN) != 1)
 		goto out;
+	in->plain = xmalloc(BACKUP_BLOCK + EVP_MAX_BLOCK_LENGTH);
 	ret = 0;
 out:
 	OPENSSL_cleanse(keyiv, sizeof keyiv);
@@ -569,9 +977,9 @@ backup_stream_read(struct archive *a, void *arg, const void **buf)
 			archive_set_error(a, EIO, "read failed");
 		return r;
 	}
-	*buf = in->plain + in->plain_off;
-	n = in->plain_len - in->plain_off;
-	in->plain_off = in->plain_len;
+	*buf = in->out + in->out_off;
+	n = in->out_len - in->out_off;
+	in->out_off = in->out_len;
 	return (la_ssize_t)n;
 }
 
@@ -586,8 +994,8 @@ backup_spool_extend(struct backup_input *in)
 
 	if ((r = backup_input_fill(in)) <= 0)
 		return r;
-	p = in->plain + in->plain_off;
-	left = in->plain_len - in->plain_off;
+	p = in->out + in->out_off;
+	left = in->out_len - in->out_off;
 	while (left > 0) {
 		n = fault_fail("write") != 0 ? -1
 		                             : pwrite(in->spool_fd, p, left, (off_t)in->spool_len);
@@ -601,7 +1009,7 @@ backup_spool_extend(struct backup_input *in)
 		left -= (size_t)n;
 		in->spool_len += (uint64_t)n;
 	}
-	in->plain_off = in->plain_len;
+	in->out_off = in->out_len;
 	return 1;
 }
 
@@ -786,10 +1194,10 @@ static int
 backup_archive_open(struct backup_run *run)
 {
 	struct backup_input *in = run->in;
-	size_t avail = in->plain_len - in->plain_off;
+	size_t avail = in->out_len - in->out_off;
 
 	if (avail >= BACKUP_7Z_MAGIC_LEN &&
-	    memcmp(in->plain + in->plain_off, BACKUP_7Z_MAGIC, BACKUP_7Z_MAGIC_LEN) == 0 &&
+	    memcmp(in->out + in->out_off, BACKUP_7Z_MAGIC, BACKUP_7Z_MAGIC_LEN) == 0 &&
 	    backup_spool_open(run) != 0)
 		return -1;
 	run->reader = archive_read_new();
@@ -806,37 +1214,47 @@ backup_archive_open(struct backup_run *run)
 	return 0;
 }
 
-/* Reads the head; sets up decryption for openssl enc; hands on to libarchive. */
+/*
+ * Reads the head (into the ring's first block, lent to the hasher like the
+ * rest); sets up decryption for openssl enc; hands on to libarchive.
+ */
 static int
 backup_input_open(struct backup_run *run, int fd, uint64_t size)
 {
 	const struct backup_options *opt = run->opt;
 	struct backup_input *in;
+	unsigned char *head;
 	ssize_t n;
 
 	run->in = in = xcalloc(1, sizeof *in);
 	in->fd = fd;
 	in->size = size;
 	in->spool_fd = -1;
-	in->digest = digest_new();
-	if ((n = backup_read_full(fd, in->plain, BACKUP_HEAD_LEN)) < 0) {
+	in->hasher = backup_hasher_new(backup_input_digested, in, 0);
+	in->ring = xmalloc((size_t)BACKUP_RING * BACKUP_BLOCK);
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	head = in->ring;
+	in->next = 1;
+	if ((n = backup_read_full(fd, head, BACKUP_HEAD_LEN)) < 0) {
 		in->read_errno = errno;
 		return backup_read_failed(run);
 	}
-	digest_update(in->digest, in->plain, (size_t)n);
+	in->ticket[0] = backup_hasher_lend(in->hasher, head, (size_t)n);
 	in->raw_read = (uint64_t)n;
-	in->plain_len = (size_t)n;
+	in->out = head;
+	in->out_len = (size_t)n;
 	in->eof = n < BACKUP_HEAD_LEN;
-	if (n == BACKUP_HEAD_LEN && memcmp(in->plain, BACKUP_SALT_MAGIC, BACKUP_SALT_LEN) == 0) {
+	if (n == BACKUP_HEAD_LEN && memcmp(head, BACKUP_SALT_MAGIC, BACKUP_SALT_LEN) == 0) {
 		if (opt->passphrase == NULL)
 			return backup_error(run,
 			    _("The backup %s is encrypted: a passphrase is needed."),
 			    run->shown_source);
-		if (backup_input_key(in, opt->passphrase, opt->iterations) != 0)
+		if (backup_input_key(in, head + BACKUP_SALT_LEN, opt->passphrase, opt->iterations) !=
+		    0)
 			return backup_error(run,
 			    _("Cannot derive the key to decrypt the backup %s."),
 			    run->shown_source);
-		in->plain_len = 0;
+		in->out_len = 0;
 	}
 	if (backup_input_fill(in) < 0)
 		return backup_read_failed(run);
@@ -1170,6 +1588,11 @@ backup_sync_dir(int fd)
 	while (r == 0 && (errno = 0, de = readdir(dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+#ifdef HAVE_SYNCFS
+		/* syncfs has written the files: only folders are visited, found by d_type. */
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+#endif
 		if ((r = fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW)) != 0)
 			break;
 #ifdef HAVE_SYNCFS
@@ -1394,7 +1817,7 @@ backup_check_hardlink(struct backup_run *run, struct archive_entry *e, size_t *c
 		return 0;
 	if (backup_path_clean(target, &path) == BACKUP_PATH_OK)
 		i = backup_recs_find(&run->recs, path);
-	if (i == SIZE_MAX || run->recs.v[i].type != BACKUP_REC_FILE) {
+	if (i == SIZE_MAX || backup_rec(&run->recs, i)->type != BACKUP_REC_FILE) {
 		shown = backup_shown(target);
 		backup_error(run,
 		    _("The backup entry \"%1$s\" is a hard link to \"%2$s\", which is "
@@ -1406,14 +1829,23 @@ backup_check_hardlink(struct backup_run *run, struct archive_entry *e, size_t *c
 	}
 	archive_entry_set_hardlink(e, path);
 	free(path);
-	*canon = run->recs.v[i].canon;
+	*canon = backup_rec(&run->recs, i)->canon;
 	return 0;
+}
+
+/* More paths than records can count: far beyond any Kmsdata, and refused. */
+static int
+backup_too_many(struct backup_run *run)
+{
+	return backup_error(run, _("The backup %1$s cannot be read: %2$s."), run->shown_source,
+	    strerror(EOVERFLOW));
 }
 
 /* Refuses a path through anything but a folder; records the folders it implies. */
 static int
 backup_check_parents(struct backup_run *run, const char *path)
 {
+	struct backup_rec *rec;
 	char *prefix, *slash, *shown;
 	size_t i;
 	int ret = 0;
@@ -1421,11 +1853,14 @@ backup_check_parents(struct backup_run *run, const char *path)
 	prefix = xstrdup(path);
 	for (slash = strchr(prefix, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
-		i = backup_recs_find(&run->recs, prefix);
-		if (i == SIZE_MAX)
-			backup_recs_add(&run->recs, prefix, BACKUP_REC_PARENT);
-		else if (run->recs.v[i].type != BACKUP_REC_PARENT &&
-		    run->recs.v[i].type != BACKUP_REC_DIR) {
+		if ((i = backup_recs_find(&run->recs, prefix)) == SIZE_MAX) {
+			if (backup_recs_add(&run->recs, prefix, BACKUP_REC_PARENT) == SIZE_MAX) {
+				ret = backup_too_many(run);
+				break;
+			}
+		} else if ((rec = backup_rec(&run->recs, i))->type == BACKUP_REC_LISTED)
+			rec->type = BACKUP_REC_PARENT;
+		else if (rec->type != BACKUP_REC_PARENT && rec->type != BACKUP_REC_DIR) {
 			shown = backup_shown(prefix);
 			ret = backup_error(run,
 			    _("The backup entry \"%1$s\" goes through \"%2$s\", which "
@@ -1450,11 +1885,14 @@ backup_check_new(struct backup_run *run, const char *path, enum backup_rec_type 
 	struct backup_rec *rec;
 	size_t i;
 
-	if ((i = backup_recs_find(&run->recs, path)) == SIZE_MAX)
-		return backup_recs_add(&run->recs, path, type);
-	rec = &run->recs.v[i];
-	if (rec->type == BACKUP_REC_PARENT && type == BACKUP_REC_DIR) {
-		rec->type = BACKUP_REC_DIR;
+	if ((i = backup_recs_find(&run->recs, path)) == SIZE_MAX) {
+		if ((i = backup_recs_add(&run->recs, path, type)) == SIZE_MAX)
+			backup_too_many(run);
+		return i;
+	}
+	rec = backup_rec(&run->recs, i);
+	if (rec->type == BACKUP_REC_LISTED || (rec->type == BACKUP_REC_PARENT && type == BACKUP_REC_DIR)) {
+		rec->type = (unsigned char)type;
 		return i;
 	}
 	if ((rec->type == BACKUP_REC_PARENT || rec->type == BACKUP_REC_DIR) &&
@@ -1488,13 +1926,13 @@ backup_check_space(struct backup_run *run, uint64_t total)
  * Reading an entry's data: hashed, and written when staging.
  */
 
+/* A file's digest, back from the hasher: into the record it was asked for. */
 static void
-backup_hash_zeros(struct digest *d, uint64_t n)
+backup_file_digested(void *arg, size_t rec, const unsigned char *digest)
 {
-	static const unsigned char zeros[4096];
+	struct backup_run *run = arg;
 
-	for (; n > 0; n -= n < sizeof zeros ? n : sizeof zeros)
-		digest_update(d, zeros, n < sizeof zeros ? (size_t)n : sizeof zeros);
+	memcpy(backup_rec(&run->recs, rec)->digest, digest, DIGEST_LEN);
 }
 
 static int
@@ -1524,37 +1962,141 @@ backup_write_block(struct backup_run *run, const void *buf, size_t len, int64_t 
 	return 0;
 }
 
-/* Copies the entry's data (holes read as zeros) and hashes it into digest. */
+/*
+ * Starts writing the file's data up to at to the disk, without waiting,
+ * every BACKUP_FLUSH_STEP bytes (and at its end, once started): the disk
+ * then works while the rest of the backup is read, and the syncfs at the
+ * end (which alone gives the guarantee) has little left to wait for. Small
+ * files are left to it. Best effort: a failure here changes nothing.
+ */
+static void
+backup_flush(struct backup_run *run, struct archive_entry *e, int64_t at, int last)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (run->disk == NULL || (at - run->flushed < BACKUP_FLUSH_STEP && !last) ||
+	    (last && run->flushed == 0))
+		return;
+	if (run->flush_fd < 0)
+		run->flush_fd = open(archive_entry_pathname(e),
+		    O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (run->flush_fd >= 0 && at > run->flushed)
+		(void)sync_file_range(
+		    run->flush_fd, run->flushed, at - run->flushed, SYNC_FILE_RANGE_WRITE);
+	run->flushed = at;
+	if (last && run->flush_fd >= 0) {
+		close(run->flush_fd);
+		run->flush_fd = -1;
+	}
+#else
+	(void)run;
+	(void)e;
+	(void)at;
+	(void)last;
+#endif
+}
+
+/*
+ * Copies the entry's data (holes read as zeros) and has it hashed, the
+ * digest going to record canon.
+ */
 static int
-backup_copy_data(struct backup_run *run, struct archive_entry *e, unsigned char digest[DIGEST_LEN])
+backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon)
 {
 	const void *buf;
 	size_t len;
 	int64_t off, at = 0;
 	int r;
 
+	run->flushed = 0;
 	while ((r = run->ops->data(run, &buf, &len, &off)) > 0) {
 		if (off < at)
 			return backup_error(run,
 			    _("The backup entry \"%s\" has its data out of order."), run->shown);
-		backup_hash_zeros(run->file_digest, (uint64_t)(off - at));
-		digest_update(run->file_digest, buf, len);
+		backup_hasher_zeros(run->hasher, (uint64_t)(off - at));
+		backup_hasher_update(run->hasher, buf, len);
 		at = off + (int64_t)len;
 		run->bytes += len;
 		if (backup_write_block(run, buf, len, off) != 0 ||
 		    backup_check_space(
 		        run, run->declared > run->bytes ? run->declared : run->bytes) != 0)
 			return -1;
+		backup_flush(run, e, at, 0);
 		if (backup_bytes_read(run) - run->last_progress >= BACKUP_PROGRESS_STEP &&
 		    backup_report(run) != 0)
 			return -1;
 	}
 	if (r < 0)
 		return -1;
+	backup_flush(run, e, at, 1);
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) > at)
-		backup_hash_zeros(run->file_digest, (uint64_t)(archive_entry_size(e) - at));
-	digest_final(run->file_digest, digest);
+		backup_hasher_zeros(run->hasher, (uint64_t)(archive_entry_size(e) - at));
+	backup_hasher_final(run->hasher, canon);
 	return 0;
+}
+
+/*
+ * MANIFEST.sha256 is read a line at a time as it streams by, each line
+ * going into the record of its path (made for it when the backup has not
+ * shown the path yet): the text is never held whole. What is wrong with
+ * it is kept for the end, so that a fault of the backup itself is told
+ * first, as when the manifest comes last.
+ */
+static void
+backup_manifest_line(struct backup_run *run, const char *s, size_t len)
+{
+	struct backup_rec *rec;
+	unsigned char digest[DIGEST_LEN];
+	char *path, *why = NULL;
+	size_t i, line = ++run->manifest_lines;
+	int r;
+
+	if ((r = manifest_parse_line(s, len, line, &path, digest, &why)) <= 0) {
+		run->manifest_cause = why;
+		return;
+	}
+	run->manifest_entries++;
+	if ((i = backup_recs_find(&run->recs, path)) == SIZE_MAX &&
+	    (i = backup_recs_add(&run->recs, path, BACKUP_REC_LISTED)) == SIZE_MAX)
+		backup_too_many(run);
+	else if ((rec = backup_rec(&run->recs, i))->line != 0)
+		/* TRANSLATORS: both are line numbers of MANIFEST.sha256. */
+		run->manifest_cause = xasprintf(
+		    _("line %1$zu: the same file is listed on line %2$zu"), line, (size_t)rec->line);
+	else {
+		rec->line = (uint32_t)line;
+		memcpy(rec->want, digest, DIGEST_LEN);
+	}
+	free(path);
+}
+
+/* Takes the manifest's bytes: complete lines are read at once, the rest waits. */
+static void
+backup_manifest_feed(struct backup_run *run, const char *buf, size_t len)
+{
+	const char *nl;
+	size_t n;
+
+	while (len > 0 && run->manifest_cause == NULL && run->cause == NULL) {
+		nl = memchr(buf, '\n', len);
+		n = nl != NULL ? (size_t)(nl - buf) : len;
+		if (nl == NULL || run->mline_len > 0) {
+			if (run->mline_len + n > run->mline_alloc) {
+				run->mline_alloc = run->mline_len + n + 256;
+				run->mline = xreallocarray(run->mline, run->mline_alloc, 1);
+			}
+			memcpy(run->mline + run->mline_len, buf, n);
+			run->mline_len += n;
+		}
+		if (nl == NULL)
+			return;
+		if (run->mline_len > 0) {
+			backup_manifest_line(run, run->mline, run->mline_len);
+			run->mline_len = 0;
+		} else
+			backup_manifest_line(run, buf, n);
+		buf += n + 1;
+		len -= n + 1;
+	}
 }
 
 /* MANIFEST.sha256 or BACKUP.INFO at the root: read and hashed, never written. */
@@ -1580,13 +2122,16 @@ backup_entry_meta(struct backup_run *run, struct archive_entry *e, const char *p
 			/* TRANSLATORS: %1$s is MANIFEST.sha256, %2$d a number of mebibytes. */
 			return backup_error(run, _("The backup's %1$s is larger than %2$d MiB."),
 			    MANIFEST_NAME, BACKUP_MANIFEST_MAX >> 20);
-		run->manifest = xreallocarray(run->manifest, run->manifest_len + len, 1);
-		memcpy(run->manifest + run->manifest_len, buf, len);
 		run->manifest_len += len;
+		backup_manifest_feed(run, buf, len);
 	}
-	digest_final(run->file_digest, run->recs.v[i].digest);
+	if (is_manifest && run->mline_len > 0 && run->manifest_cause == NULL) {
+		backup_manifest_line(run, run->mline, run->mline_len);
+		run->mline_len = 0;
+	}
+	digest_final(run->file_digest, backup_rec(&run->recs, i)->digest);
 	run->manifest_found |= is_manifest;
-	return r;
+	return run->cause != NULL ? -1 : r;
 }
 
 /* Checks a file or folder entry and records it: the index, or SIZE_MAX. */
@@ -1608,7 +2153,7 @@ backup_entry_check(struct backup_run *run, struct archive_entry *e, const char *
 	    (i = backup_check_new(run, path, type)) == SIZE_MAX)
 		return SIZE_MAX;
 	if (canon != SIZE_MAX)
-		run->recs.v[i].canon = canon;
+		backup_rec(&run->recs, i)->canon = (uint32_t)canon;
 	if (type == BACKUP_REC_FILE && archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
 		run->declared += (uint64_t)archive_entry_size(e);
 		if (backup_check_space(run, run->declared) != 0)
@@ -1636,7 +2181,7 @@ backup_entry_tree(struct backup_run *run, struct archive_entry *e, const char *p
 		if (archive_write_header(run->disk, e) < ARCHIVE_WARN)
 			return backup_disk_failed(run, NULL);
 	}
-	rec = &run->recs.v[i];
+	rec = backup_rec(&run->recs, i);
 	if (rec->type == BACKUP_REC_FILE)
 		run->files++;
 	/*
@@ -1644,7 +2189,7 @@ backup_entry_tree(struct backup_run *run, struct archive_entry *e, const char *p
 	 * last link of a cpio set does) gives the data of both.
 	 */
 	if (rec->type == BACKUP_REC_FILE && (rec->canon == i || archive_entry_size(e) > 0) &&
-	    backup_copy_data(run, e, run->recs.v[rec->canon].digest) != 0)
+	    backup_copy_data(run, e, rec->canon) != 0)
 		return -1;
 	if (run->disk != NULL && archive_write_finish_entry(run->disk) < ARCHIVE_WARN)
 		return backup_disk_failed(run, NULL);
@@ -1729,6 +2274,7 @@ backup_pass(struct backup_run *run)
 	}
 	if (r < 0)
 		return -1;
+	backup_hasher_drain(run->hasher);
 	free(run->current);
 	run->current = NULL;
 	if (run->disk != NULL && backup_disk_close(run) != 0)
@@ -1779,42 +2325,50 @@ backup_manifest_refuse(
 	return -1;
 }
 
+/* Whether the manifest's line for rec is checked against data: a file, or BACKUP.INFO. */
+static int
+backup_manifest_checks(const struct backup_recs *r, size_t i)
+{
+	const struct backup_rec *rec = backup_rec(r, i);
+
+	return rec->type == BACKUP_REC_FILE ||
+	    (rec->type == BACKUP_REC_META && strcmp(backup_rec_path(r, i), BACKUP_INFO_NAME) == 0);
+}
+
 /* Every file listed with the right digest, every listed file present. */
 static int
-backup_manifest_compare(struct backup_run *run, struct manifest *m)
+backup_manifest_compare(struct backup_run *run)
 {
-	const char *first_bad = NULL, *first_unlisted = NULL;
-	size_t i, mismatched = 0, unlisted = 0;
-	struct backup_rec *rec;
-	int r;
+	const struct backup_recs *r = &run->recs;
+	const struct backup_rec *rec;
+	size_t i, bad = SIZE_MAX, unlisted = SIZE_MAX, missing = SIZE_MAX;
+	size_t nbad = 0, nunlisted = 0, nmissing = 0;
 
-	for (i = 0; i < run->recs.count; i++) {
-		rec = &run->recs.v[i];
-		if (rec->type != BACKUP_REC_FILE &&
-		    (rec->type != BACKUP_REC_META || strcmp(rec->path, BACKUP_INFO_NAME) != 0))
-			continue;
-		r = manifest_check(m, rec->path, run->recs.v[rec->canon].digest);
-		if (r == 0 && mismatched++ == 0)
-			first_bad = rec->path;
-		if (r < 0 && rec->type == BACKUP_REC_FILE && unlisted++ == 0)
-			first_unlisted = rec->path;
+	for (i = 0; i < r->count; i++) {
+		rec = backup_rec(r, i);
+		if (rec->line == 0) {
+			if (rec->type == BACKUP_REC_FILE && nunlisted++ == 0)
+				unlisted = i;
+		} else if (!backup_manifest_checks(r, i)) {
+			if (nmissing++ == 0 || rec->line < backup_rec(r, missing)->line)
+				missing = i;
+		} else if (memcmp(rec->want, backup_rec(r, rec->canon)->digest, DIGEST_LEN) != 0 &&
+		    nbad++ == 0)
+			bad = i;
 	}
-	if (mismatched > 0)
-		return backup_manifest_refuse(run, first_bad, mismatched, 0, 0);
-	if (manifest_first_unseen(m) != NULL)
-		return backup_manifest_refuse(
-		    run, manifest_first_unseen(m), 0, 0, manifest_unseen_count(m));
-	if (unlisted > 0)
-		return backup_manifest_refuse(run, first_unlisted, 0, unlisted, 0);
+	if (nbad > 0)
+		return backup_manifest_refuse(run, backup_rec_path(r, bad), nbad, 0, 0);
+	if (nmissing > 0)
+		return backup_manifest_refuse(run, backup_rec_path(r, missing), 0, 0, nmissing);
+	if (nunlisted > 0)
+		return backup_manifest_refuse(run, backup_rec_path(r, unlisted), 0, nunlisted, 0);
 	return 0;
 }
 
 static int
 backup_manifest(struct backup_run *run, struct backup_result *result)
 {
-	struct manifest *m;
-	char *why, *shown;
-	int r;
+	char *shown;
 
 	result->manifest_found = run->manifest_found;
 	if (!run->manifest_found) {
@@ -1828,38 +2382,40 @@ backup_manifest(struct backup_run *run, struct backup_result *result)
 		            "by one."));
 		return 0;
 	}
-	if (manifest_parse(run->manifest, run->manifest_len, &m, &why) != 0) {
-		shown = backup_shown(why);
+	if (run->manifest_cause != NULL) {
+		shown = backup_shown(run->manifest_cause);
 		/* TRANSLATORS: %s says which line is wrong and how. */
 		backup_error(run, _("The backup's MANIFEST.sha256 cannot be used: %s."), shown);
 		free(shown);
-		free(why);
 		return -1;
 	}
-	result->manifest_entries = manifest_count(m);
-	r = backup_manifest_compare(run, m);
-	manifest_free(m);
-	return r;
+	result->manifest_entries = run->manifest_entries;
+	return backup_manifest_compare(run);
 }
 
 /* The tree to restore: the one top folder named Kmsdata in any case, or the whole. */
 static char *
 backup_payload(const struct backup_run *run)
 {
-	const struct backup_rec *rec, *top = NULL;
-	size_t i;
+	const struct backup_recs *r = &run->recs;
+	const struct backup_rec *rec;
+	size_t i, top = SIZE_MAX;
 
-	for (i = 0; i < run->recs.count; i++) {
-		rec = &run->recs.v[i];
-		if (rec->type == BACKUP_REC_META || strchr(rec->path, '/') != NULL)
+	for (i = 0; i < r->count; i++) {
+		rec = backup_rec(r, i);
+		if (rec->type == BACKUP_REC_META || rec->type == BACKUP_REC_LISTED ||
+		    strchr(backup_rec_path(r, i), '/') != NULL)
 			continue;
-		if (top != NULL)
+		if (top != SIZE_MAX)
 			return xstrdup("");
-		top = rec;
+		top = i;
 	}
-	if (top != NULL && (top->type == BACKUP_REC_DIR || top->type == BACKUP_REC_PARENT) &&
-	    strcasecmp(top->path, "kmsdata") == 0)
-		return xstrdup(top->path);
+	if (top == SIZE_MAX)
+		return xstrdup("");
+	rec = backup_rec(r, top);
+	if ((rec->type == BACKUP_REC_DIR || rec->type == BACKUP_REC_PARENT) &&
+	    strcasecmp(backup_rec_path(r, top), "kmsdata") == 0)
+		return xstrdup(backup_rec_path(r, top));
 	return xstrdup("");
 }
 
@@ -1869,7 +2425,9 @@ backup_conclude(struct backup_run *run, struct backup_result *result)
 	unsigned char sum[DIGEST_LEN];
 
 	if (run->in != NULL) {
-		digest_final(run->in->digest, sum);
+		backup_hasher_final(run->in->hasher, 0);
+		backup_hasher_drain(run->in->hasher);
+		memcpy(sum, run->in->sum, DIGEST_LEN);
 		digest_hex(sum, result->sha256);
 	}
 	result->bytes_read = backup_bytes_read(run);
@@ -1891,8 +2449,9 @@ backup_run_init(
 	run->opt = opt;
 	run->progress = progress;
 	run->shown_source = backup_escape_name(opt->source);
-	run->parent_fd = run->staging_fd = run->cwd_fd = -1;
+	run->parent_fd = run->staging_fd = run->cwd_fd = run->flush_fd = -1;
 	run->file_digest = digest_new();
+	run->hasher = backup_hasher_new(backup_file_digested, run, 1);
 }
 
 /*
@@ -1923,18 +2482,27 @@ backup_run_free(struct backup_run *run)
 		if (run->in->spool_fd >= 0)
 			close(run->in->spool_fd);
 		EVP_CIPHER_CTX_free(run->in->cipher);
-		digest_free(run->in->digest);
-		OPENSSL_cleanse(run->in->plain, sizeof run->in->plain);
+		backup_hasher_free(run->in->hasher);
+		OPENSSL_cleanse(run->in->ring, (size_t)BACKUP_RING * BACKUP_BLOCK);
+		free(run->in->ring);
+		if (run->in->plain != NULL) {
+			OPENSSL_cleanse(run->in->plain, BACKUP_BLOCK + EVP_MAX_BLOCK_LENGTH);
+			free(run->in->plain);
+		}
 		free(run->in);
 	}
 	backup_walk_free(run->walk);
+	backup_hasher_free(run->hasher);
+	if (run->flush_fd >= 0)
+		close(run->flush_fd);
 	if (run->staging_fd >= 0)
 		close(run->staging_fd);
 	if (run->cwd_fd >= 0)
 		close(run->cwd_fd);
 	backup_recs_free(&run->recs);
 	digest_free(run->file_digest);
-	free(run->manifest);
+	free(run->manifest_cause);
+	free(run->mline);
 	free(run->current);
 	free(run->shown);
 	free(run->shown_source);

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,12 +38,23 @@ struct manifest {
 };
 
 static EVP_MD *digest_sha256;
+static pthread_once_t digest_once = PTHREAD_ONCE_INIT;
 
-/* The SHA-256 implementation, fetched from the default provider once. */
+static void
+digest_fetch(void)
+{
+	if ((digest_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		abort();
+}
+
+/*
+ * The SHA-256 implementation, fetched from the default provider once for
+ * the process (backup.c digests on worker threads too).
+ */
 static const EVP_MD *
 digest_md(void)
 {
-	if (digest_sha256 == NULL && (digest_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+	if (pthread_once(&digest_once, digest_fetch) != 0)
 		abort();
 	return digest_sha256;
 }
@@ -215,19 +227,33 @@ manifest_add(struct manifest *m, char *path, const unsigned char digest[DIGEST_L
 	e->seen = 0;
 }
 
-/* Parses one line (without its line end) into a new entry of m. */
-static int
-manifest_parse_line(struct manifest *m, const char *s, size_t len, size_t line, char **cause)
+/*
+ * Parses one line of sha256sum output without its line end (a CR before it
+ * is dropped): 0 for a blank line, 1 with *path (normalised, to be freed)
+ * and digest, or -1 with *cause naming the line by its number. backup.c
+ * reads a backup's manifest with it a line at a time, as it streams by.
+ * (Declared here until digest.h declares it.)
+ */
+int manifest_parse_line(const char *s, size_t len, size_t line, char **path,
+    unsigned char digest[DIGEST_LEN], char **cause);
+
+int
+manifest_parse_line(const char *s, size_t len, size_t line, char **path,
+    unsigned char digest[DIGEST_LEN], char **cause)
 {
-	unsigned char digest[DIGEST_LEN];
-	char *raw, *path;
+	char *raw;
 	int escaped = 0;
 
+	*path = NULL;
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	if (manifest_blank(s, len))
+		return 0;
 	if (memchr(s, '\0', len) != NULL) {
 		*cause = xasprintf(_("line %zu: it holds a NUL byte"), line);
 		return -1;
 	}
-	if (len > 0 && s[0] == '\\') {
+	if (s[0] == '\\') {
 		escaped = 1;
 		s++;
 		len--;
@@ -253,15 +279,15 @@ manifest_parse_line(struct manifest *m, const char *s, size_t len, size_t line, 
 		    xasprintf(_("line %zu: the file's path has an unknown backslash escape"), line);
 		return -1;
 	}
-	path = manifest_normalize_path(raw);
+	*path = manifest_normalize_path(raw);
 	free(raw);
-	if (*path == '\0') {
-		free(path);
+	if (**path == '\0') {
+		free(*path);
+		*path = NULL;
 		*cause = xasprintf(_("line %zu: the file's path is empty"), line);
 		return -1;
 	}
-	manifest_add(m, path, digest, line);
-	return 0;
+	return 1;
 }
 
 static int
@@ -283,9 +309,11 @@ manifest_index(struct manifest *m, char **cause)
 	struct manifest_entry *a, *b;
 	size_t i;
 
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized as one */
 	m->sorted = xreallocarray(NULL, m->count, sizeof *m->sorted);
 	for (i = 0; i < m->count; i++)
 		m->sorted[i] = &m->entries[i];
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized as one */
 	qsort(m->sorted, m->count, sizeof *m->sorted, manifest_compare);
 	for (i = 1; i < m->count; i++) {
 		a = m->sorted[i - 1];
@@ -304,19 +332,24 @@ int
 manifest_parse(const char *buf, size_t len, struct manifest **out, char **cause)
 {
 	struct manifest *m;
-	const char *p = buf, *end = buf + len, *nl;
+	const char *p = buf, *end, *nl;
+	unsigned char digest[DIGEST_LEN];
 	size_t line = 0, n;
+	char *path;
+	int r;
 
 	*out = NULL;
+	/* An empty manifest may come as NULL, and NULL + 0 is undefined in C. */
+	end = len > 0 ? buf + len : buf;
 	m = xcalloc(1, sizeof *m);
 	while (p < end) {
 		line++;
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = (size_t)((nl != NULL ? nl : end) - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (!manifest_blank(p, n) && manifest_parse_line(m, p, n, line, cause) != 0)
+		if ((r = manifest_parse_line(p, n, line, &path, digest, cause)) < 0)
 			goto fail;
+		if (r > 0)
+			manifest_add(m, path, digest, line);
 		p = nl != NULL ? nl + 1 : end;
 	}
 	if (manifest_index(m, cause) != 0)
@@ -364,6 +397,7 @@ manifest_check(struct manifest *m, const char *path, const unsigned char digest[
 	char *norm;
 
 	norm = manifest_normalize_path(path);
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized as one */
 	found = bsearch(norm, m->sorted, m->count, sizeof *m->sorted, manifest_search);
 	free(norm);
 	if (found == NULL)

@@ -42,7 +42,8 @@ struct recovery {
 
 	struct fe_view view;
 	struct fe_step steps[STEP_COUNT];
-	char *state_text;
+	char *state_text;  /* where things stand, with the advice to run again when unfinished */
+	char *state_plain; /* the same without the advice */
 	char *cause; /* the last failure, for the report */
 	int rolled_back;
 	int started_iso_set;

@@ -289,3 +289,12 @@ journal_close(struct journal *j, char **cause)
 	free(done);
 	return ret;
 }
+
+char *
+journal_stamp_readable(const char *stamp)
+{
+	if (stamp == NULL || strlen(stamp) < 16 || stamp[8] != 'T' || stamp[15] != 'Z')
+		return xstrdup(stamp != NULL ? stamp : "");
+	return xasprintf("%.4s-%.2s-%.2s %.2s:%.2s:%.2s UTC", stamp, stamp + 4, stamp + 6,
+	    stamp + 9, stamp + 11, stamp + 13);
+}

@@ -56,4 +56,7 @@ int journal_close(struct journal *j, char **cause);
 
 const char *journal_phase_name(enum journal_phase p);
 
+/* "20261125T123824Z" as "2026-11-25 12:38:24 UTC" (newly allocated; the stamp itself when it is not one). */
+char *journal_stamp_readable(const char *stamp);
+
 #endif

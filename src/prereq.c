@@ -267,6 +267,8 @@ prereq_verify_alpha(struct recovery *r, const char *dir)
 
 	ok = secret_verify(r->profile, r->alpha, dir, &output, &cause);
 	if (ok == 1) {
+		free(r->cause);
+		r->cause = NULL;
 		transcript_write(&r->transcript, "password: unlocks %s", dir);
 	} else if (ok == 0) {
 		free(r->cause);
@@ -353,6 +355,7 @@ prereq_stage(struct recovery *r)
 	}
 	free(r->journal->backup);
 	r->journal->backup = xstrdup(r->backup);
+	backup_result_free(&r->staged); /* staged again after going back */
 	if (r->opt->dry_run)
 		ret = backup_validate(&bo, &progress, &r->staged, &cause);
 	else if (recovery_save(r, JOURNAL_STAGING) != 0)

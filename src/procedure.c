@@ -61,27 +61,33 @@ recovery_progress_cb(void *arg, const struct progress_state *s)
 void
 recovery_set_state(struct recovery *r)
 {
-	const char *text = _("Nothing has been changed yet.");
+	const char *text;
 	enum journal_phase phase = r->journal != NULL ? r->journal->phase : JOURNAL_STAGING;
+	int unfinished = r->journal != NULL && phase > JOURNAL_STAGED && phase < JOURNAL_STARTED;
 
 	if (r->journal == NULL || phase <= JOURNAL_STAGED)
 		text = _("Nothing has been changed yet: the service runs as before and Kmsdata is "
 			 "untouched.");
 	else if (phase <= JOURNAL_STOPPED)
-		text = _("The service is stopped. Kmsdata is untouched. Run kmsrecover again to "
-			 "resume or roll back.");
+		text = _("The service is stopped. Kmsdata is untouched.");
 	else if (phase <= JOURNAL_QUARANTINED)
 		text = _("The service is stopped. Kmsdata's files are in the quarantine folder and "
-			 "Kmsdata is empty. Run kmsrecover again to resume or roll back.");
+			 "Kmsdata is empty.");
 	else if (phase <= JOURNAL_STARTING)
-		text = _("The service is stopped. Kmsdata holds the restored backup. Run kmsrecover "
-			 "again to resume or roll back.");
-	else if (phase == JOURNAL_STARTED)
+		text = _("The service is stopped. Kmsdata holds the restored backup.");
+	else
 		text = _("The service is running on the restored data.");
-	if (r->rolled_back)
+	if (r->rolled_back) {
 		text = _("Rolled back: Kmsdata holds what it held before the recovery.");
+		unfinished = 0;
+	}
+	free(r->state_plain);
+	r->state_plain = xstrdup(text);
 	free(r->state_text);
-	r->state_text = xstrdup(text);
+	/* The advice is a sentence of its own, after the state. */
+	r->state_text = unfinished ? xasprintf("%s %s", text,
+					 _("Run kmsrecover again to resume or roll back.")) :
+				     xstrdup(text);
 	r->view.state_text = r->state_text;
 }
 
@@ -369,6 +375,7 @@ recovery_release(struct recovery *r)
 	free(r->stamp);
 	free(r->started_iso);
 	free(r->state_text);
+	free(r->state_plain);
 	free(r->cause);
 }
 

@@ -513,6 +513,7 @@ profile_substitute(const char *s, const char *token, const char *value)
 		out = xreallocarray(out, cap, 1);
 		memcpy(out + len, s, (size_t)(hit - s));
 		len += (size_t)(hit - s);
+		/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): the last memcpy ends it */
 		memcpy(out + len, value, vlen);
 		len += vlen;
 		s = hit + tlen;
@@ -743,7 +744,7 @@ profile_next_line(const char *buf, size_t len, size_t *pos, char **line, size_t 
 	const char *nl = memchr(buf + *pos, '\n', len - *pos);
 	size_t n = nl != NULL ? (size_t)(nl - (buf + *pos)) + 1 : len - *pos;
 
-	if (n + 1 > *cap) {
+	if (*line == NULL || n + 1 > *cap) {
 		*cap = n + 1;
 		*line = xreallocarray(*line, *cap, 1);
 	}

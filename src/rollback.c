@@ -146,7 +146,7 @@ journal_ask(struct recovery *r, int *choice)
 	static const char *keys[] = { "resume", "rollback", "start-over", "quit" };
 	const char *choices[4], *help[4];
 	struct fe_question q = { 0 };
-	char *title, *cause = NULL;
+	char *title, *cause = NULL, *when;
 	int reply;
 
 	choices[0] = _(labels[0]);
@@ -159,8 +159,10 @@ journal_ask(struct recovery *r, int *choice)
 	help[2] = _("Roll back, then begin a new recovery from the prerequisites.");
 	help[3] = _("Change nothing now.");
 	/* TRANSLATORS: %1$s is a UTC time stamp, %2$s a sentence saying where things stand. */
-	title = xasprintf(_("An interrupted recovery (started %1$s) was found. %2$s"),
-	    r->journal->stamp, r->state_text);
+	when = journal_stamp_readable(r->journal->stamp);
+	title = xasprintf(_("An interrupted recovery (started %1$s) was found. %2$s"), when,
+	    r->state_plain);
+	free(when);
 	q.key = "journal";
 	q.title = title;
 	q.choices = choices;

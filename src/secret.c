@@ -435,13 +435,14 @@ static int
 secret_disk_section(struct secret_disk *d, char *s, size_t len, char **cause)
 {
 	char *name = s + 1;
-	size_t n = len - 2;
+	size_t n;
 
 	if (len < 2 || s[len - 1] != ']') {
 		*cause = xasprintf(_("%1$s:%2$u: a section line without its closing ]"), d->path,
 		    d->line);
 		return -1;
 	}
+	n = len - 2;
 	while (n > 0 && secret_is_space(*name)) {
 		name++;
 		n--;
@@ -512,14 +513,24 @@ secret_disk_read(const char *path, struct secret **out, char **cause)
 
 	memset(&d, 0, sizeof d);
 	d.path = path;
-	if ((d.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* O_NONBLOCK: a FIFO put where the file was expected must not hang the open. */
+	if ((d.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
 		*cause = xasprintf(_("cannot open %1$s: %2$s"), path, strerror(errno));
 		return -1;
 	}
-	if (fstat(d.fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > SECRET_DISK_MAX) {
+	if (fstat(d.fd, &st) == -1) {
+		*cause = xasprintf(_("cannot read %1$s: %2$s"), path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*cause = xasprintf(_("%s is not a file"), path);
+		goto out;
+	}
+	if (st.st_size > SECRET_DISK_MAX) {
 		*cause = xasprintf(_("%s: the file is larger than 64 KiB"), path);
 		goto out;
 	}
+	(void)fcntl(d.fd, F_SETFL, fcntl(d.fd, F_GETFL) & ~O_NONBLOCK);
 	d.buf = secret_alloc(SECRET_LINE_MAX + 1);
 	ret = secret_disk_parse(&d, out, cause);
 out:

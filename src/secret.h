@@ -54,7 +54,8 @@ int secret_read_file(const char *path, struct secret **out, char **cause);
  * down, in name order, the first match winning. The file is INI: "[config]"
  * then "pwd=..." (section and key without regard to case); blanks, CRLF,
  * ; comments and a UTF-8 BOM are tolerated; at most 64 KiB. It is read a
- * byte at a time into secure memory. Returns 0 with *out and *found (the
+ * byte at a time into secure memory; anything but a regular file (a FIFO,
+ * a device) is refused. Returns 0 with *out and *found (the
  * file used, to be freed), or -1 with *cause naming the file and line.
  */
 int secret_from_startup_disk(const char *path, const char *name, struct secret **out,

@@ -176,7 +176,7 @@ step_1(struct recovery *r)
 	free(action);
 	recovery_note(r, FE_WARNING, NULL, "%s",
 	    _("The reinstall made a NEW alpha string. It will not unlock the restored data: "
-	      "have the ORIGINAL one, or the original startup disk, ready."));
+	      "only the ORIGINAL one, given in the prerequisites, will."));
 	if ((ret = recovery_confirm(r, "confirm-1", _("Go on to stop the service?"), NULL, 0, 1,
 		 &back)) != -1)
 		return ret;
@@ -243,6 +243,13 @@ step_3(struct recovery *r)
 	char *action, *qpath, *cause = NULL;
 	int ret;
 
+	/* Counted here too: a resumed run skips step 1. */
+	if (!r->opt->dry_run &&
+	    kmsdata_survey(&r->kmsdata, &r->files_before, &r->bytes_before, &cause) != 0) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		r->cause = cause;
+		return EXIT_FAILED;
+	}
 	qpath = xasprintf("%s/%s", r->kmsdata.parent, r->journal->quarantine);
 	action = xasprintf(Q_("Move %1$" PRIu64 " file (%2$" PRIu64 " bytes) from %3$s into %4$s. "
 			      "Nothing is deleted.",

@@ -201,6 +201,62 @@ width_skip_blanks(const char *s, size_t off, size_t end)
 }
 
 /*
+ * Line breaking in CJK text (kinsoku): a line does not start with closing
+ * punctuation, a small kana or the prolonged sound mark, and does not end
+ * with an opening bracket, so "「元の」" is never cut before its "」".
+ */
+static int
+width_no_line_start(uint32_t cp)
+{
+	static const uint32_t cps[] = {
+		0x3001, 0x3002, 0x3005, 0x3009, 0x300b, 0x300d, 0x300f, 0x3011, 0x3015,
+		0x3041, 0x3043, 0x3045, 0x3047, 0x3049, 0x3063, 0x3083, 0x3085, 0x3087, 0x308e,
+		0x30a1, 0x30a3, 0x30a5, 0x30a7, 0x30a9, 0x30c3, 0x30e3, 0x30e5, 0x30e7, 0x30ee,
+		0x30f5, 0x30f6, 0x30fb, 0x30fc, 0xff01, 0xff09, 0xff0c, 0xff0e, 0xff1a, 0xff1b,
+		0xff1f, 0xff3d, 0xff5d, ')', ']', '}', ',', '.', ':', ';', '!', '?',
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cps / sizeof cps[0]; i++)
+		if (cps[i] == cp)
+			return 1;
+	return 0;
+}
+
+static int
+width_no_line_end(uint32_t cp)
+{
+	static const uint32_t cps[] = {
+		0x3008, 0x300a, 0x300c, 0x300e, 0x3010, 0x3014, 0xff08, 0xff3b, 0xff5b, '(', '[', '{',
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cps / sizeof cps[0]; i++)
+		if (cps[i] == cp)
+			return 1;
+	return 0;
+}
+
+/* Whether a line may break between the characters before and after (0: the end). */
+static int
+width_may_break(uint32_t before, uint32_t after)
+{
+	return !width_no_line_end(before) && (after == 0 || !width_no_line_start(after));
+}
+
+/* The character at s[q..end), or 0 at the end. */
+static uint32_t
+width_peek(const char *s, size_t q, size_t end)
+{
+	struct width_glyph g;
+
+	if (q >= end)
+		return 0;
+	width_next(s + q, end - q, &g);
+	return g.cp;
+}
+
+/*
  * Wraps the line s[start..end) (no '\n' in it). brk is where the line may
  * end at the latest break opportunity and res where the next then starts;
  * brk <= start means there is none.
@@ -210,11 +266,12 @@ width_wrap_line(struct width_lines *l, const char *s, size_t start, size_t end, 
 {
 	struct width_glyph g;
 	size_t q = start, w = 0, brk = 0, res = 0;
+	uint32_t prev = 0;
 	int first = 1;
 
 	while (q < end) {
 		width_next(s + q, end - q, &g);
-		if (g.wide && q > start) {
+		if (g.wide && q > start && width_may_break(prev, g.cp)) {
 			brk = q;
 			res = q;
 		}
@@ -241,9 +298,13 @@ width_wrap_line(struct width_lines *l, const char *s, size_t start, size_t end, 
 		}
 		w += g.cols;
 		q += g.len;
+		prev = g.cp;
 		/* Blanks, wide glyphs, and a path's slashes are where lines may break. */
-		if (g.blank || g.wide || g.cp == '/') {
-			brk = g.blank ? q - g.len : q;
+		if (g.blank) {
+			brk = q - g.len;
+			res = q;
+		} else if ((g.wide || g.cp == '/') && width_may_break(g.cp, width_peek(s, q, end))) {
+			brk = q;
 			res = q;
 		}
 	}

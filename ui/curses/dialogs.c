@@ -174,6 +174,25 @@ curses_dialog_key(struct wizard *w, struct curses_widget *wd, enum curses_action
 	return CURSES_CONTINUE;
 }
 
+/* A tool's output, escaped, without the blank lines at its end; NULL when empty. */
+static char *
+curses_dialog_detail_text(const char *detail)
+{
+	char *text;
+	size_t len;
+
+	if (detail == NULL)
+		return NULL;
+	text = width_escape(detail, WIDTH_KEEP_NEWLINES | WIDTH_EXPAND_TABS);
+	len = strlen(text);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (len > 0)
+		return text;
+	free(text);
+	return NULL;
+}
+
 /*
  * Shows a box until a button is pressed; returns that button's result
  * (esc_result for Esc), or CURSES_UNWIND when the terminal went away or
@@ -190,8 +209,7 @@ curses_dialog_run(struct wizard *w, enum fe_level level, const char *title, cons
 	d.level = level;
 	d.title = title;
 	d.text = width_escape(text, WIDTH_KEEP_NEWLINES | WIDTH_EXPAND_TABS);
-	d.detail = detail != NULL && *detail != '\0' ?
-	    width_escape(detail, WIDTH_KEEP_NEWLINES | WIDTH_EXPAND_TABS) : NULL;
+	d.detail = curses_dialog_detail_text(detail);
 	curses_buttons_init(&d.buttons, b, nb, def);
 	d.esc_result = esc_result;
 	d.quit_result = CURSES_PASS;
@@ -238,8 +256,8 @@ curses_dialog_quit(struct wizard *w)
 	char *text;
 	int r;
 
-	text = xasprintf("%s\n\n%s%s%s", _("Quit kmsrecover now?"),
-	    state != NULL ? state : "", state != NULL ? "\n\n" : "",
+	/* The state says what a later run offers; without it, say it here. */
+	text = xasprintf("%s\n\n%s", _("Quit kmsrecover now?"), state != NULL ? state :
 	    _("You can run kmsrecover again later: it finds where this run stopped and offers to "
 	      "resume or roll back."));
 	r = curses_dialog_run(w, FE_WARNING, _("Quit"), text, NULL, b, 2, 1, 0);
@@ -456,34 +474,60 @@ curses_form_help_lines(const struct curses_form *f, size_t i, int width)
 	return n;
 }
 
-/* Whether every choice's help fits under it, leaving the step's text some room. */
+/* How the choices' one-line help is shown under the list. */
+enum curses_help_mode {
+	CURSES_HELP_NONE,     /* not at all (F1 still has it) */
+	CURSES_HELP_SELECTED, /* the selected choice's, in two rows under the list */
+	CURSES_HELP_ALL       /* each choice's under it */
+};
+
+/*
+ * Every choice's help where it fits, leaving the step's text some room;
+ * else the selected one's; none when the pane's text needs the rows
+ * (w->foot_tight) or there is none.
+ */
+static enum curses_help_mode
+curses_form_help_mode(const struct wizard *w, const struct curses_form *f, int width)
+{
+	size_t i, rows = f->nitems, help = 0;
+
+	for (i = 0; i < f->nitems; i++)
+		help += curses_form_help_lines(f, i, width);
+	if (help == 0 || w->foot_tight)
+		return CURSES_HELP_NONE;
+	return (int)(rows + help) + 2 <= (LINES - 4) / 2 ? CURSES_HELP_ALL : CURSES_HELP_SELECTED;
+}
+
+/* Rows of a list of choices with its help, and the buttons under it. */
 static int
-curses_form_full_help(const struct curses_form *f, int width)
+curses_form_choices_height(struct wizard *w, struct curses_form *f, int width)
 {
 	size_t i, rows = f->nitems;
 
-	for (i = 0; i < f->nitems; i++)
-		rows += curses_form_help_lines(f, i, width);
-	return (int)rows + 2 <= (LINES - 4) / 2;
+	switch (curses_form_help_mode(w, f, width)) {
+	case CURSES_HELP_ALL:
+		for (i = 0; i < f->nitems; i++)
+			rows += curses_form_help_lines(f, i, width);
+		break;
+	case CURSES_HELP_SELECTED:
+		rows += 2;
+		break;
+	default:
+		break;
+	}
+	return (int)rows + 2;
 }
 
 static int
 curses_form_height(struct wizard *w, struct curses_widget *wd, int width)
 {
 	struct curses_form *f = wd->data;
-	size_t i, rows = 0;
+	size_t rows = 0;
 
-	(void)w;
 	switch (f->kind) {
 	case CURSES_FORM_WELCOME:
 	case CURSES_FORM_CHOOSE:
-		rows = f->nitems;
-		if (curses_form_full_help(f, width))
-			for (i = 0; i < f->nitems; i++)
-				rows += curses_form_help_lines(f, i, width);
-		else
-			rows += 2;
-		return (int)rows + 2;
+		return curses_form_choices_height(w, f, width);
 	case CURSES_FORM_TEXT:
 		rows = f->nitems > 0 ? 1 + (f->nitems < SUGGESTION_ROWS ? f->nitems : SUGGESTION_ROWS) : 0;
 		return (int)rows + 4;
@@ -528,10 +572,11 @@ curses_form_help_draw(const char *help, int y, int x, int width, int max, attr_t
 static void
 curses_form_draw_choices(struct wizard *w, struct curses_form *f, const struct curses_rect *r)
 {
-	int rows = r->h - 2, full = curses_form_full_help(f, r->w), y = r->y, list;
+	enum curses_help_mode mode = curses_form_help_mode(w, f, r->w);
+	int rows = r->h - 2, y = r->y, list;
 	size_t i;
 
-	if (full) {
+	if (mode == CURSES_HELP_ALL) {
 		for (i = 0; i < f->nitems && y < r->y + rows; i++) {
 			curses_form_choice_row(w, f, i, y++, r->x, r->w);
 			y += curses_form_help_draw(f->help != NULL ? f->help[i] : NULL, y, r->x + 6,
@@ -539,15 +584,18 @@ curses_form_draw_choices(struct wizard *w, struct curses_form *f, const struct c
 		}
 		return;
 	}
-	list = rows - 2 > 1 ? rows - 2 : 1;
+	list = mode == CURSES_HELP_SELECTED ? rows - 2 : rows;
+	if (list < 1)
+		list = 1;
 	if (f->sel < f->top)
 		f->top = f->sel;
 	if (f->sel >= f->top + (size_t)list)
 		f->top = f->sel - (size_t)list + 1;
 	for (i = f->top; i < f->nitems && y < r->y + list; i++)
 		curses_form_choice_row(w, f, i, y++, r->x, r->w);
-	curses_form_help_draw(f->help != NULL ? f->help[f->sel] : NULL, r->y + list, r->x + 4,
-	    r->w - 4, rows - list, w->looks[CL_DIM]);
+	if (mode == CURSES_HELP_SELECTED)
+		curses_form_help_draw(f->help[f->sel], r->y + list, r->x + 4, r->w - 4, rows - list,
+		    w->looks[CL_DIM]);
 }
 
 static void

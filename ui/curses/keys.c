@@ -117,9 +117,24 @@ static const struct {
 };
 
 /*
+ * Whether a key read right after Esc makes one key with it: a character
+ * (Esc 1 is F1, Esc and a letter a hotkey), Tab (Shift-Tab) or Esc. A
+ * function key or a control (Enter, an arrow) is a key of its own, typed
+ * quickly after Esc: Esc then Enter is Cancel, then Enter.
+ */
+static int
+curses_keys_esc_pair(int r, wint_t ch)
+{
+	if (r == KEY_CODE_YES)
+		return 0;
+	return ch == '\t' || ch == ESC_KEY || (ch >= 0x20 && ch != 127);
+}
+
+/*
  * Reads one key, waiting up to timeout_ms (-1: forever). Returns 0 with
- * *k, or -1 when none came. An Esc followed, within the Esc delay, by
- * another key gives that key with k->esc set.
+ * *k, or -1 when none came. An Esc followed, within the Esc delay, by a
+ * key that pairs with it gives that key with k->esc set; any other key
+ * is left for the next read.
  */
 int
 curses_keys_read(int timeout_ms, struct curses_key *k)
@@ -141,9 +156,16 @@ curses_keys_read(int timeout_ms, struct curses_key *k)
 	r = wget_wch(stdscr, &ch);
 	if (r == ERR)
 		return 0;
+	if (!curses_keys_esc_pair(r, ch)) {
+		if (r == KEY_CODE_YES)
+			ungetch((int)ch);
+		else
+			unget_wch((wchar_t)ch);
+		return 0;
+	}
 	k->esc = 1;
-	k->fkey = r == KEY_CODE_YES ? (int)ch : 0;
-	k->ch = r == KEY_CODE_YES ? 0 : ch;
+	k->fkey = 0;
+	k->ch = ch;
 	return 0;
 }
 
@@ -165,12 +187,6 @@ curses_keys_action(const struct curses_key *k, int keymap)
 	for (i = 0; i < sizeof curses_bindings / sizeof curses_bindings[0]; i++)
 		if (curses_binding_matches(&curses_bindings[i], k, keymap))
 			return curses_bindings[i].action;
-	if (k->fkey != 0 && k->esc == 1) {
-		struct curses_key plain = *k;
-
-		plain.esc = 0;
-		return curses_keys_action(&plain, keymap);
-	}
 	if (k->fkey != 0 || k->ch < 0x20 || k->ch == 127 || (k->ch >= 0x80 && k->ch < 0xa0))
 		return CA_NONE;
 	return k->esc ? CA_HOTKEY : CA_CHAR;

@@ -26,12 +26,13 @@
 #include "wizard.h"
 #include "xmalloc.h"
 
-#define DOC_MAX_PARAS 96
+#define DOC_MAX_PARAS 160
 
 struct curses_para {
 	char *text;  /* escaped */
 	char *label; /* escaped, drawn left of the first line (in the indent); or NULL */
 	attr_t attr;
+	attr_t label_attr;
 	int indent;
 };
 
@@ -259,16 +260,82 @@ curses_layout_steps(struct wizard *w, const struct curses_rect *r)
 	}
 }
 
-static void
+/* Adds a paragraph (text and label escaped, taken over); its index, or -1 when full. */
+static int
+curses_doc_push(struct curses_doc *d, char *text, char *label, attr_t attr, int indent)
+{
+	if (d->n >= DOC_MAX_PARAS) {
+		free(text);
+		free(label);
+		return -1;
+	}
+	d->p[d->n].text = text;
+	d->p[d->n].label = label;
+	d->p[d->n].attr = attr;
+	d->p[d->n].label_attr = attr;
+	d->p[d->n].indent = indent;
+	return d->n++;
+}
+
+/* The bytes of a list item's mark at the start of a line ("  - ", "* ", "• "), or 0. */
+static size_t
+curses_doc_bullet(const char *line)
+{
+	size_t n = strspn(line, " ");
+
+	if ((line[n] == '-' || line[n] == '*') && line[n + 1] == ' ')
+		n += 2;
+	else if (strncmp(line + n, "\xe2\x80\xa2 ", 4) == 0)
+		n += 4;
+	else
+		return 0;
+	return n + strspn(line + n, " ");
+}
+
+static int
+curses_doc_has_list(const char *text)
+{
+	const char *line = text;
+
+	for (;;) {
+		if (curses_doc_bullet(line) > 0)
+			return 1;
+		if ((line = strchr(line, '\n')) == NULL)
+			return 0;
+		line++;
+	}
+}
+
+/*
+ * Adds text from column indent. A text with a list in it is split into its
+ * lines, each item's mark drawn in the indent, so that an item's wrapped
+ * lines line up under its text and not under the margin. Returns the index
+ * of the first paragraph added, or -1.
+ */
+static int
 curses_doc_add(struct curses_doc *d, const char *text, attr_t attr, int indent)
 {
-	if (text == NULL || d->n >= DOC_MAX_PARAS)
-		return;
-	d->p[d->n].text = width_escape(text, WIDTH_KEEP_NEWLINES | WIDTH_EXPAND_TABS);
-	d->p[d->n].label = NULL;
-	d->p[d->n].attr = attr;
-	d->p[d->n].indent = indent;
-	d->n++;
+	char *esc, *line, *next, *mark;
+	size_t b;
+	int i, first = -1;
+
+	if (text == NULL)
+		return -1;
+	esc = width_escape(text, WIDTH_KEEP_NEWLINES | WIDTH_EXPAND_TABS);
+	if (!curses_doc_has_list(esc))
+		return curses_doc_push(d, esc, NULL, attr, indent);
+	for (line = esc; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		b = curses_doc_bullet(line);
+		mark = b > 0 ? xasprintf("%*s%.*s", indent, "", (int)b, line) : NULL;
+		i = curses_doc_push(d, xstrdup(line + b), mark, attr,
+		    mark != NULL ? (int)width_of(mark) : indent);
+		if (first < 0)
+			first = i;
+	}
+	free(esc);
+	return first;
 }
 
 static void
@@ -312,6 +379,7 @@ curses_doc_summary(struct wizard *w, struct curses_doc *d)
 	const struct fe_summary *s = w->summary;
 	size_t i, lw, widest = 0;
 	char *line;
+	int k;
 
 	curses_doc_add(d, s->title, w->looks[s->success ? CL_SUCCESS : CL_ERROR], 0);
 	curses_doc_add(d, "", 0, 0);
@@ -323,13 +391,14 @@ curses_doc_summary(struct wizard *w, struct curses_doc *d)
 			widest = lw;
 	}
 	for (i = 0; i < s->nentries; i++) {
-		curses_doc_add(d, s->entries[i].value != NULL ? s->entries[i].value : "", 0,
+		k = curses_doc_add(d, s->entries[i].value != NULL ? s->entries[i].value : "", 0,
 		    (int)widest + 2);
-		if (d->n > 0 && d->p[d->n - 1].label == NULL) {
+		if (k >= 0 && d->p[k].label == NULL) {
 			lw = strlen(s->entries[i].label);
 			line = xasprintf("%s%s", s->entries[i].label,
 			    lw > 0 && s->entries[i].label[lw - 1] == ':' ? "" : ":");
-			d->p[d->n - 1].label = width_escape(line, 0);
+			d->p[k].label = width_escape(line, 0);
+			d->p[k].label_attr = A_BOLD;
 			free(line);
 		}
 	}
@@ -358,6 +427,22 @@ curses_doc_step(struct wizard *w, struct curses_doc *d)
 	}
 }
 
+/*
+ * The question's text, or NULL when there is none or it only repeats the
+ * step's "What will be done:" (the engine gives the action as the text for
+ * the frontends that show no step).
+ */
+static const char *
+curses_question_text(const struct wizard *w)
+{
+	const char *text = w->q != NULL ? w->q->text : NULL;
+
+	if (text != NULL && w->step.shown && w->step.action != NULL &&
+	    strcmp(text, w->step.action) == 0)
+		return NULL;
+	return text;
+}
+
 /* What the main pane says, as paragraphs. */
 static void
 curses_doc_build(struct wizard *w, struct curses_doc *d)
@@ -380,8 +465,38 @@ curses_doc_build(struct wizard *w, struct curses_doc *d)
 		d->question = d->n;
 		curses_doc_add(d, w->q->title,
 		    w->looks[w->q->destructive ? CL_WARNING : CL_HEADING], 0);
-		curses_doc_add(d, w->q->text, 0, 0);
+		curses_doc_add(d, curses_question_text(w), 0, 0);
 	}
+}
+
+/* The text's lines at this width; *qline: the line the question starts at, or -1. */
+static int
+curses_doc_lines(const struct curses_doc *d, int width, int *qline)
+{
+	size_t n;
+	int i, line = 0;
+
+	*qline = -1;
+	for (i = 0; i < d->n; i++) {
+		if (i == d->question)
+			*qline = line;
+		xfree_argv(width_wrap(d->p[i].text, (size_t)(width - d->p[i].indent), &n));
+		line += (int)n;
+	}
+	return line;
+}
+
+/* The rows the pane's text needs to be read without scrolling: the question's, or all. */
+static int
+curses_layout_doc_needs(struct wizard *w, int width)
+{
+	struct curses_doc d;
+	int lines, qline;
+
+	curses_doc_build(w, &d);
+	lines = curses_doc_lines(&d, width, &qline);
+	curses_doc_free(&d);
+	return qline < 0 ? lines : lines - qline;
 }
 
 /* Draws the pane's text in r, scrolled; returns its number of lines. */
@@ -391,15 +506,10 @@ curses_layout_doc(struct wizard *w, const struct curses_rect *r)
 	struct curses_doc d;
 	char **lines;
 	size_t n, j;
-	int i, line = 0, qline = -1, y;
+	int i, line, qline, y;
 
 	curses_doc_build(w, &d);
-	for (i = 0; i < d.n; i++) {
-		if (i == d.question)
-			qline = line;
-		xfree_argv(width_wrap(d.p[i].text, (size_t)(r->w - d.p[i].indent), &n));
-		line += (int)n;
-	}
+	line = curses_doc_lines(&d, r->w, &qline);
 	if (w->doc_scroll_auto)
 		w->doc_scroll = qline < 0 ? 0 : (line - r->h < qline ? line - r->h : qline);
 	if (w->doc_scroll > line - r->h)
@@ -412,7 +522,8 @@ curses_layout_doc(struct wizard *w, const struct curses_rect *r)
 			if (y < 0 || y >= r->h)
 				continue;
 			if (j == 0 && d.p[i].label != NULL)
-				curses_put(r->y + y, r->x, d.p[i].indent, d.p[i].label, A_BOLD);
+				curses_put(r->y + y, r->x, d.p[i].indent, d.p[i].label,
+				    d.p[i].label_attr);
 			curses_put(r->y + y, r->x + d.p[i].indent, r->w - d.p[i].indent, lines[j],
 			    d.p[i].attr);
 		}
@@ -450,7 +561,13 @@ curses_layout_pane(struct wizard *w, const struct curses_rect *r)
 	inner.x = r->x + 2;
 	inner.h = r->h - 2;
 	inner.w = r->w - 4;
+	w->foot_tight = 0;
 	fh = curses_layout_foot(w, &inner);
+	if (fh > 0 && curses_layout_doc_needs(w, inner.w) > inner.h - fh - 1) {
+		/* The widget gives up what it can spare (a list's help) for the text. */
+		w->foot_tight = 1;
+		fh = curses_layout_foot(w, &inner);
+	}
 	text = inner;
 	text.h = fh > 0 ? inner.h - fh - 1 : inner.h;
 	w->foot = inner;
@@ -561,6 +678,23 @@ curses_help_add(char *text, const char *para)
 	return next;
 }
 
+/* A choice for the help: its label, and its one-line help when it has one. */
+static char *
+curses_help_choice(char *text, const struct fe_question *q, size_t i)
+{
+	char *plain = curses_label_plain(q->choices[i]), *line;
+	const char *help = q->choice_help != NULL ? q->choice_help[i] : NULL;
+
+	if (help == NULL || *help == '\0')
+		line = xstrdup(plain);
+	else
+		line = xasprintf("%s: %s", plain, help);
+	text = curses_help_add(text, line);
+	free(line);
+	free(plain);
+	return text;
+}
+
 /* F1: the screen's full text, the question's choices, and the keys. */
 char *
 curses_help_text(struct wizard *w)
@@ -580,16 +714,9 @@ curses_help_text(struct wizard *w)
 	}
 	if (q != NULL) {
 		text = curses_help_add(text, q->title);
-		text = curses_help_add(text, q->text);
-		for (i = 0; q->choices != NULL && i < q->nchoices; i++) {
-			char *plain = curses_label_plain(q->choices[i]);
-
-			line = xasprintf("%s: %s", plain, q->choice_help != NULL &&
-			    q->choice_help[i] != NULL ? q->choice_help[i] : "");
-			text = curses_help_add(text, line);
-			free(line);
-			free(plain);
-		}
+		text = curses_help_add(text, curses_question_text(w));
+		for (i = 0; q->choices != NULL && i < q->nchoices; i++)
+			text = curses_help_choice(text, q, i);
 	}
 	keys = curses_keys_help();
 	line = xasprintf("%s\n%s", _("Keys"), keys);

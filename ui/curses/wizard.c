@@ -567,6 +567,13 @@ wizard_note(struct frontend *fe, enum fe_level level, const char *text, const ch
 		curses_wizard_draw(w);
 		return;
 	}
+	/*
+	 * A warning or an error ends the work it is about, or pauses it: the
+	 * gauge (its Stop button, "Ctrl-C Stop") must not sit under the box.
+	 * progress() puts it back if the work goes on.
+	 */
+	if (w->gauge != NULL && w->base == curses_gauge_widget(w->gauge))
+		w->base = NULL;
 	w->noverlays = 0;
 	curses_dialog_note(w, level, text, detail);
 	wizard_data(w)->unwinding = 0;
@@ -584,8 +591,6 @@ wizard_summary(struct frontend *fe, const struct fe_summary *s)
 		return;
 	w->summary = s;
 	w->quit = 0;
-	if (w->view != NULL)
-		w->view->current = w->view->current;
 	wizard_ask(w, CURSES_FORM_SUMMARY, NULL, &f, NULL);
 	curses_form_free(f);
 	w->summary = NULL;

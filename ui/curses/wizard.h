@@ -179,6 +179,7 @@ struct wizard {
 	struct curses_widget *overlays[CURSES_MAX_OVERLAYS];
 	int noverlays;
 	struct curses_rect foot; /* where the pane widget draws */
+	int foot_tight; /* the pane's text needs the rows: the widget keeps to what it must show */
 	struct curses_hints hints;
 	int cursor_y, cursor_x; /* where the focus is: the cursor is parked there */
 

@@ -1,0 +1,395 @@
+#!/bin/sh
+# make bench: how fast kmsrecover reads a backup into staging, how long the
+# service is down, how much memory it takes, against the tools an operator
+# would otherwise use (bsdtar, sha256sum, mv, rm). Run from the build tree
+# (make bench does); prints a table of medians over BENCH_RUNS runs (5) with
+# their minimum and maximum, each target beside its figure.
+#
+#   BENCH_QUICK=1        sizes divided by 16 (a minute or two, to try things)
+#   BENCH_RUNS=N         runs of each measure (at least 5 for the table)
+#   BENCH_SIZES=...      realistic small (the default: both)
+#   BENCH_FORMATS=...    tar tar.gz tar.zst zip (the default: all four)
+#   BENCH_TMPDIR=DIR     where the data goes (default /tmp; needs ~10 GB)
+#   BENCH_KEEP=1         keep the data folder (it is removed otherwise)
+#
+# The data (tests/bench/mkdata.c, a fixed seed): "realistic" is a KM
+# Server's Kmsdata, one 512 MiB Kmsmdb.edb and 40 edb*.log of 5 MiB;
+# "small" is 100,000 files of 4 KiB in 100 folders. Each is archived with
+# MANIFEST.sha256 last (as kmsrecover's own backups have it).
+# tests/bench/driver.c times one backend call (staging, validating, the
+# quarantine) with the frontend a recovery would give it, and runs the
+# other commands for their wall time and peak RSS (wait4). The machine is
+# shared and noisy: compare the ratios, which come from one run of each
+# measure taken side by side, and re-run when the spread (min..max) is wide.
+set -u
+LC_ALL=C
+export LC_ALL
+
+bench_src=$(cd "$(dirname "$0")" && pwd)
+builddir=$(pwd)
+KMSRECOVER=$builddir/kmsrecover
+KMSIM=$builddir/sandbox/kmsim
+runs=${BENCH_RUNS:-5}
+sizes=${BENCH_SIZES:-realistic small}
+formats=${BENCH_FORMATS:-tar tar.gz tar.zst zip}
+scale=1
+need_kb=10000000
+if [ -n "${BENCH_QUICK:-}" ]; then
+	scale=16
+	need_kb=1000000
+fi
+started=$(date +%s)
+
+say() { printf '%s\n' "bench: [$(($(date +%s) - started)) s] $*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ -x "$KMSRECOVER" ] && [ -x "$KMSIM" ] || die "run me from the build tree (make bench)"
+for tool in bsdtar sha256sum tmux cc; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool is needed"
+done
+
+B=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/kmsrecover-bench.XXXXXX") || die "no temporary folder"
+tmux_socket="kmsbench-$$"
+cleanup() {
+	tmux -L "$tmux_socket" kill-server >/dev/null 2>&1
+	for pidfile in "$B"/world-*/server/run/kmsim.pid; do
+		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+	done
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		say "kept $B"
+	else
+		chmod -R u+w "$B" 2>/dev/null
+		rm -rf "$B"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+avail=$(df -Pk "$B" | awk 'NR == 2 { print $4 }')
+[ "$avail" -ge "$need_kb" ] ||
+	die "$B has ${avail} KiB free; the benchmark needs about ${need_kb} KiB (BENCH_TMPDIR, BENCH_QUICK)"
+
+# The tools: the data generator, and the driver built against this tree's
+# libraries with the flags configure chose (sanitizers included).
+mkvar() { sed -n "s/^$1 = //p" "$builddir/Makefile" | head -1; }
+srcdir=$(mkvar abs_top_srcdir)
+cc -O2 -std=c11 -o "$B/mkdata" "$bench_src/mkdata.c" || die "cannot build mkdata"
+# shellcheck disable=SC2046
+$(mkvar CC) -std=c11 -pthread $(mkvar SAN_CFLAGS) -I"$builddir" -I"$srcdir/src" -I"$srcdir/ui" \
+	$(mkvar LIBARCHIVE_CFLAGS) $(mkvar NCURSESW_CFLAGS) -o "$B/driver" "$bench_src/driver.c" \
+	"$builddir/libkmsui.a" "$builddir/libkmsrecover.a" $(mkvar LIBARCHIVE_LIBS) \
+	$(mkvar OPENSSL_LIBS) $(mkvar LIBINTL) $(mkvar NCURSESW_LIBS) || die "cannot build the driver"
+DRIVER=$B/driver
+
+# measure KEY COMMAND...: runs COMMAND under the driver, appends
+# "KEY seconds rss" to the results; fails when COMMAND does.
+measure() {
+	key=$1
+	shift
+	if ! "$DRIVER" "$B/m.out" exec "$@" >"$B/m.log" 2>&1; then
+		say "failed: $*"
+		sed 's/^/    /' "$B/m.log" | tail -5 >&2
+		return 1
+	fi
+	read -r secs rss _ <"$B/m.out"
+	echo "$key $run $secs $rss" >>"$B/results"
+}
+
+# backend KEY DRIVER-ARGS...: a timed backend call (see driver.c).
+backend() {
+	key=$1
+	shift
+	if ! "$DRIVER" "$B/m.out" "$@" >"$B/m.log" 2>&1; then
+		say "failed: driver $*"
+		tail -5 "$B/m.log" >&2
+		return 1
+	fi
+	read -r secs rss _ <"$B/m.out"
+	echo "$key $run $secs $rss" >>"$B/results"
+}
+
+settle() { sync; }
+
+# The data: a tree per size, its manifest, an archive per format.
+make_tree() { # make_tree SIZE
+	say "making the $1 tree"
+	"$B/mkdata" "$1" "$B/tree-$1" "$scale" || die "mkdata failed"
+	mkdir -p "$B/meta-$1"
+	(cd "$B/tree-$1" && find . -type f | sed 's|^\./||' | sort | xargs sha256sum --) \
+		>"$B/meta-$1/MANIFEST.sha256" || die "sha256sum failed"
+}
+
+# list TREE [DIR NAME...]: a bsdtar -T list, the tree's entries sorted.
+list() {
+	tree=$1
+	shift
+	printf -- '-C\n%s\n' "$tree"
+	(cd "$tree" && find . -mindepth 1 | sed 's|^\./||' | sort)
+	while [ $# -ge 2 ]; do
+		printf -- '-C\n%s\n%s\n' "$1" "$2"
+		shift 2
+	done
+}
+
+make_archive() { # make_archive LISTFILE FORMAT OUT
+	case $2 in
+	tar) opt= ;;
+	tar.gz) opt=-z ;;
+	tar.zst) opt=--zstd ;;
+	zip) opt="--format zip" ;;
+	*) die "unknown format $2" ;;
+	esac
+	# shellcheck disable=SC2086
+	bsdtar $opt -cf "$3" -n -T "$1" || die "bsdtar cannot make $3"
+}
+
+for size in $sizes; do
+	make_tree "$size"
+	list "$B/tree-$size" "$B/meta-$size" MANIFEST.sha256 >"$B/list-$size"
+	for fmt in $formats; do
+		say "archiving $size as $fmt"
+		make_archive "$B/list-$size" "$fmt" "$B/$size.$fmt"
+	done
+done
+
+# One size and format: staging and bsdtar, side by side, RUNS times; then
+# validating, and its stream equivalent.
+bench_extract() { # bench_extract SIZE FORMAT
+	a=$B/$1.$2
+	k=$1.$2
+	mkdir -p "$B/x"
+	settle
+	backend "$k.stage" stage batch "$a" "$B/x" staged || return 1
+	if [ "$1.$2" = small.tar ]; then
+		bench_quarantine "$B/x/staged"
+	else
+		rm -rf "$B/x/staged"
+	fi
+	settle
+	mkdir "$B/x/bsdtar"
+	measure "$k.bsdtar" bsdtar -xf "$a" -C "$B/x/bsdtar" || return 1
+	measure "$k.shacheck" sh -c 'cd "$1" && sha256sum --quiet -c MANIFEST.sha256' sh \
+		"$B/x/bsdtar" || return 1
+	measure "$k.sync" sync -f "$B/x/bsdtar"
+	rm -rf "$B/x/bsdtar"
+	settle
+	measure "$k.verify" "$KMSRECOVER" verify --frontend batch --backup "$a" || return 1
+	measure "$k.stream" sh -c 'bsdtar -xOf "$1" | sha256sum >/dev/null' sh "$a"
+	measure "$k.streamx" sh -c 'bsdtar -xOf "$1" >/dev/null' sh "$a"
+}
+
+# A staged 100,000-file tree, used as a Kmsdata: kmsrecover's quarantine
+# (step 3) against mv, then rm -rf (the KB's "delete all files").
+bench_quarantine() { # bench_quarantine TREE
+	q=$B/q
+	rm -rf "$q"
+	mkdir -p "$q"
+	mv "$1" "$q/Kmsdata"
+	settle
+	backend quarantine quarantine "$q/Kmsdata" Kmsdata.pre-recovery
+	rmdir "$q/Kmsdata" && mv "$q/Kmsdata.pre-recovery" "$q/Kmsdata"
+	settle
+	measure quarantine.mv mv "$q/Kmsdata" "$q/Kmsdata.moved"
+	mv "$q/Kmsdata.moved" "$q/Kmsdata"
+	settle
+	measure quarantine.rm rm -rf "$q/Kmsdata"
+	rm -rf "$q"
+}
+
+# The gauge: the same read through (validate: no disk writes, so the
+# disk's noise stays out) with the wizard in a real terminal, and batch.
+bench_gauge() { # bench_gauge SIZE
+	a=$B/$1.tar
+	backend "$1.gauge.batch" validate batch "$a" || return 1
+	tmux -L "$tmux_socket" -f /dev/null new-session -d -x 100 -y 30 \
+		"TERM=tmux-256color '$DRIVER' '$B/g.out' validate curses '$a' 2>'$B/g.log'; tmux wait-for -S gauge" ||
+		return 1
+	tmux -L "$tmux_socket" wait-for gauge
+	[ -s "$B/g.out" ] || { say "the wizard run failed:"; cat "$B/g.log" >&2; return 1; }
+	read -r secs rss _ <"$B/g.out"
+	rm -f "$B/g.out"
+	echo "$1.gauge.curses $run $secs $rss" >>"$B/results"
+}
+
+# A whole batch recovery against a kmsim world whose Kmsdata is the tree
+# (kmsim's own database in its kmsim/ folder): the report's downtime.
+make_world() { # make_world SIZE
+	w=$B/world-$1
+	mkdir -p "$w/server" "$w/media/usb" "$w/new" "$w/state" "$w/orig" "$w/meta"
+	"$KMSIM" init --data "$w/orig/kmsim" --records 20 --iterations 1000 \
+		--startup-disk "$w/media/usb/KMSPWD.INI" >/dev/null || die "kmsim init failed"
+	(cat "$B/meta-$1/MANIFEST.sha256" && cd "$w/orig" && sha256sum kmsim/*) \
+		>"$w/meta/MANIFEST.sha256"
+	{
+		list "$B/tree-$1"
+		printf -- '-C\n%s\nkmsim\n' "$w/orig"
+		(cd "$w/orig" && ls -1d kmsim/*)
+		printf -- '-C\n%s\nMANIFEST.sha256\n' "$w/meta"
+	} >"$w/list"
+	make_archive "$w/list" tar "$w/backup.tar"
+	"$KMSIM" init --data "$w/server/Kmsdata/kmsim" --records 3 --iterations 1000 \
+		--startup-disk "$w/new/KMSPWD.INI" >/dev/null || die "kmsim init failed"
+	"$KMSIM" start --data "$w/server/Kmsdata/kmsim" --run "$w/server/run" \
+		--startup-disk "$w/new/KMSPWD.INI" >/dev/null || die "kmsim start failed"
+	cat >"$w/profile" <<PROFILE
+[service]
+manager = command
+name = MSExchangeKMS
+start = "$KMSIM" start --data "$w/server/Kmsdata/kmsim" --run "$w/server/run"
+stop = "$KMSIM" stop --run "$w/server/run"
+status = "$KMSIM" status --run "$w/server/run"
+timeout = 60
+[kmsdata]
+path = $w/server/Kmsdata
+[secret]
+handoff = stdin
+verify = "$KMSIM" check --data %d/kmsim
+[recovery]
+state-dir = $w/state
+PROFILE
+}
+
+bench_recover() { # bench_recover SIZE
+	w=$B/world-$1
+	settle
+	measure "$1.recover" "$KMSRECOVER" --profile "$w/profile" --frontend batch --yes \
+		--backup "$w/backup.tar" --startup-disk "$w/media/usb" --keep-quarantine \
+		--report-json "$w/report.json" || return 1
+	down=$(sed -n 's/.*"downtime_seconds": \([0-9.]*\).*/\1/p' "$w/report.json")
+	echo "$1.downtime $run ${down:-nan} 0" >>"$B/results"
+	rm -rf "$w"/server/Kmsdata.pre-recovery-*
+}
+
+: >"$B/results"
+run=0
+for size in $sizes; do
+	for fmt in $formats; do
+		say "$size.$fmt: $runs runs"
+		run=1
+		while [ "$run" -le "$runs" ]; do
+			bench_extract "$size" "$fmt" || die "$size.$fmt failed"
+			run=$((run + 1))
+		done
+	done
+done
+for size in $sizes; do
+	say "$size: the gauge, $runs runs"
+	run=1
+	while [ "$run" -le "$runs" ]; do
+		bench_gauge "$size" || die "the gauge measure failed"
+		run=$((run + 1))
+	done
+	say "$size: recoveries, $runs runs"
+	make_world "$size"
+	run=1
+	while [ "$run" -le "$runs" ]; do
+		bench_recover "$size" || die "the recovery failed"
+		run=$((run + 1))
+	done
+	"$KMSIM" stop --run "$B/world-$size/server/run" >/dev/null 2>&1
+done
+
+# The report: medians [min..max] of each measure; ratios are the medians
+# of the per-run ratios (each run's two figures were taken side by side).
+report() {
+	awk -v runs="$runs" -v scale="$scale" -v elapsed="$(($(date +%s) - started))" \
+		-v host="$(uname -sr), $(nproc) cores" -v sizes="$sizes" -v formats="$formats" '
+function sort(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+}
+# collect(KEY[, KEY2[, OP]]): the runs of KEY (+ or / KEY2), sorted into x[]; their count
+function collect(k, k2, op,    r, n, val) {
+	n = 0
+	for (r = 1; r <= runs; r++) {
+		if (!((k, r) in v) || (k2 != "" && !((k2, r) in v)))
+			continue
+		val = v[k, r]
+		if (op == "+") val += v[k2, r]
+		else if (op == "/") val = v[k2, r] > 0 ? val / v[k2, r] : 0
+		x[++n] = val
+	}
+	sort(x, n)
+	return n
+}
+function med(n) { return n == 0 ? 0 : n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
+function fig(k, k2, op,    n) {
+	n = collect(k, k2, op)
+	if (n == 0) return "-"
+	return sprintf("%.2f [%.2f-%.2f]", med(n), x[1], x[n])
+}
+function ratio(k, k2, op,    n) { n = collect(k, k2, op); return n == 0 ? -1 : med(n) }
+function mark(r, limit) { return r < 0 ? "" : r <= limit ? "ok" : "MISSED" }
+function mib(kb) { return kb / 1024 }
+{ v[$1, $2] = $3; if ($4 + 0 > rss[$1] + 0) rss[$1] = $4 }
+END {
+	ns = split(sizes, S, " ")
+	nf = split(formats, F, " ")
+	printf "kmsrecover benchmark: %s; %d runs of each; seconds as median [min-max]%s\n\n", host, runs, (scale > 1 ? sprintf("; QUICK (sizes / %d)", scale) : "")
+	print "1. Read once into staging, every SHA-256 checked, made durable (syncfs),"
+	print "   against bsdtar alone, bsdtar and sync -f, and bsdtar && sha256sum -c"
+	printf "%-15s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", "archive", "kmsrecover", "bsdtar -xf", "ratio <=1.10", "bsdtar + sync -f", "ratio", "bsdtar && sha -c", "ratio <=0.75"
+	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
+		c = S[i] "." F[j]
+		r1 = ratio(c ".stage", c ".bsdtar", "/")
+		for (r = 1; r <= runs; r++)
+			if ((c ".bsdtar", r) in v) {
+				v[c ".bs", r] = v[c ".bsdtar", r] + v[c ".sync", r]
+				v[c ".bh", r] = v[c ".bsdtar", r] + v[c ".shacheck", r]
+			}
+		r2 = ratio(c ".stage", c ".bs", "/")
+		r3 = ratio(c ".stage", c ".bh", "/")
+		printf "%-15s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", c, fig(c ".stage"), fig(c ".bsdtar"), sprintf("%.2f %s", r1, mark(r1, 1.10)), fig(c ".bs"), sprintf("%.2f", r2), fig(c ".bh"), sprintf("%.2f %s", r3, mark(r3, 0.75))
+	}
+	print ""
+	print "2. kmsrecover verify (read through, change nothing) against bsdtar -xOf A | sha256sum"
+	printf "%-15s %-19s %-19s %-7s %-19s %s\n", "archive", "kmsrecover verify", "bsdtar | sha256sum", "ratio", "bsdtar -xOf >null", "ratio"
+	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
+		c = S[i] "." F[j]
+		printf "%-15s %-19s %-19s %-7s %-19s %.2f\n", c, fig(c ".verify"), fig(c ".stream"), sprintf("%.2f", ratio(c ".verify", c ".stream", "/")), fig(c ".streamx"), ratio(c ".verify", c ".streamx", "/")
+	}
+	print ""
+	print "3. Downtime: the report s downtime_seconds, stop request to service running (kmsim),"
+	print "   and the whole batch recovery (tar) with its peak RSS"
+	printf "%-15s %-19s %-12s %-19s %s\n", "Kmsdata", "downtime", "target <=2", "whole recovery", "peak RSS"
+	for (i = 1; i <= ns; i++) {
+		c = S[i]
+		d[i] = ratio(c ".downtime")
+		printf "%-15s %-19s %-12s %-19s %.1f MiB\n", c, fig(c ".downtime"), mark(d[i], 2), fig(c ".recover"), mib(rss[c ".recover"])
+	}
+	if (ns == 2 && d[1] > 0 && d[2] > 0) {
+		spread = (d[1] > d[2] ? d[1] / d[2] : d[2] / d[1]) - 1
+		printf "downtimes within %.0f %% of each other (target <=10 %%): %s\n", spread * 100, mark(spread, 0.10)
+	}
+	print ""
+	print "4. Quarantine (step 3) of a Kmsdata of 100,000 files, against mv and rm -rf"
+	printf "%-15s %-19s %-19s %-13s %-19s %s\n", "", "kmsrecover", "mv", "ratio <=1.20", "rm -rf", "ratio"
+	rq = ratio("quarantine", "quarantine.mv", "/")
+	printf "%-15s %-19s %-19s %-13s %-19s %.4f\n", "small", fig("quarantine"), fig("quarantine.mv"), sprintf("%.2f %s", rq, mark(rq, 1.2)), fig("quarantine.rm"), ratio("quarantine", "quarantine.rm", "/")
+	print ""
+	print "5. The curses gauge: the same read through (validate, tar) under tmux with the wizard"
+	print "   against batch"
+	printf "%-15s %-19s %-19s %s\n", "", "wizard", "batch", "cost <=3 %"
+	for (i = 1; i <= ns; i++) {
+		c = S[i]
+		rg = ratio(c ".gauge.curses", c ".gauge.batch", "/")
+		printf "%-15s %-19s %-19s %s\n", c, fig(c ".gauge.curses"), fig(c ".gauge.batch"), rg < 0 ? "-" : sprintf("%+.1f %% %s", (rg - 1) * 100, mark(rg, 1.03))
+	}
+	print ""
+	print "6. Peak resident memory of each kmsrecover run (target <=24 MiB whatever the size)"
+	worst = 0
+	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
+		c = S[i] "." F[j]
+		printf "%-15s staging %5.1f MiB  verify %5.1f MiB\n", c, mib(rss[c ".stage"]), mib(rss[c ".verify"])
+		if (rss[c ".stage"] > worst) worst = rss[c ".stage"]
+		if (rss[c ".verify"] > worst) worst = rss[c ".verify"]
+	}
+	for (i = 1; i <= ns; i++) {
+		if (rss[S[i] ".recover"] > worst) worst = rss[S[i] ".recover"]
+		if (rss[S[i] ".gauge.curses"] > worst) worst = rss[S[i] ".gauge.curses"]
+	}
+	printf "largest: %.1f MiB %s\n", mib(worst), mark(worst, 24 * 1024)
+	printf "\n(%d s in all)\n", elapsed
+}' "$B/results"
+}
+report | tee "$builddir/bench-report.txt"

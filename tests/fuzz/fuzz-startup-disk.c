@@ -1,0 +1,104 @@
+/*
+ * libFuzzer target: the startup disk parser, secret_from_startup_disk() on
+ * a KMSPWD.INI holding the input, then secret_normalize_alpha() in both
+ * cases on what it found.
+ *
+ * The parser is reached through the file, as the program reaches it: it
+ * reads a byte at a time with read(2) straight into secure memory, and a
+ * buffer entry point would be a way round that rule (DESIGN.md, rule 6).
+ * The file is one memfd for the whole process, named by /proc/self/fd/N,
+ * so no iteration leaves a file or a descriptor behind.
+ *
+ * Besides the sanitizers, it checks that a refusal says why and leaves
+ * nothing to free, and that an accepted alpha string is what secret.h says.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "secret.h"
+#include "xmalloc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int fuzz_fd = -1;
+static char fuzz_path[64];
+
+static void
+fuzz_fail(const char *what)
+{
+	fprintf(stderr, "fuzz-startup-disk: %s\n", what);
+	abort();
+}
+
+/* Makes the process's file hold exactly the input. */
+static void
+fuzz_set_file(const uint8_t *data, size_t size)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	if (fuzz_fd < 0) {
+		if ((fuzz_fd = memfd_create("KMSPWD.INI", MFD_CLOEXEC)) < 0)
+			fuzz_fail(strerror(errno));
+		snprintf(fuzz_path, sizeof fuzz_path, "/proc/self/fd/%d", fuzz_fd);
+	}
+	if (ftruncate(fuzz_fd, 0) != 0)
+		fuzz_fail(strerror(errno));
+	while (done < size) {
+		if ((n = pwrite(fuzz_fd, data + done, size - done, (off_t)done)) <= 0)
+			fuzz_fail(n < 0 ? strerror(errno) : "short write");
+		done += (size_t)n;
+	}
+}
+
+static void
+fuzz_normalize(const struct secret *s, enum secret_case c)
+{
+	struct secret *copy = secret_new(s->data, s->len);
+	char *cause = NULL;
+	size_t i;
+
+	if (secret_normalize_alpha(copy, c, &cause) == 0) {
+		if (copy->len == 0 || copy->data[copy->len] != '\0')
+			fuzz_fail("an accepted password is empty or not terminated");
+		for (i = 0; c == SECRET_CASE_UPPER && i < copy->len; i++) {
+			if (copy->data[i] < 'A' || copy->data[i] > 'Z')
+				fuzz_fail("an alpha string with other than A-Z was accepted");
+		}
+	} else if (cause == NULL)
+		fuzz_fail("normalize refused without a cause");
+	free(cause);
+	secret_free(copy);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct secret *s = NULL;
+	char *found = NULL, *cause = NULL;
+
+	fuzz_set_file(data, size);
+	if (secret_from_startup_disk(fuzz_path, NULL, &s, &found, &cause) == 0) {
+		if (s == NULL || found == NULL || s->len == 0 || s->data[s->len] != '\0')
+			fuzz_fail("success without a password or a file");
+		fuzz_normalize(s, SECRET_CASE_UPPER);
+		fuzz_normalize(s, SECRET_CASE_EXACT);
+	} else {
+		if (s != NULL || found != NULL)
+			fuzz_fail("a refusal that left something behind");
+		if (cause == NULL)
+			fuzz_fail("a refusal without a cause");
+	}
+	secret_free(s);
+	free(found);
+	free(cause);
+	return 0;
+}

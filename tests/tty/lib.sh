@@ -1,0 +1,267 @@
+# The terminal tests' helpers: the real program in a real terminal, tmux.
+# Sourced after tests/lib.sh (which gives TAP, $T and its cleanup).
+#
+# Each scenario starts its own tmux server with tmux_start, on a private
+# socket (-L kmsr-PID-N, in $T) with no configuration file (-f /dev/null),
+# so neither the operator's tmux nor ~/.tmux.conf is touched or heard; the
+# servers are killed when the test exits.
+#
+#   tmux_start [-x COLS] [-y LINES] [-t TERM] COMMAND   a new session running COMMAND (sh -c)
+#   tmux_keys KEY...         send-keys (tmux key names: Enter, Down, F1, Escape, C-c ...)
+#   tmux_type TEXT           send TEXT literally, as typed
+#   tmux_screen [FILE]       what the terminal shows (also kept in $T/screens/)
+#   tmux_attrs [FILE]        the same with its attributes (SGR escapes)
+#   has_colour FILE          whether such a screen uses colour
+#   reversed FILE TEXT       whether TEXT starts in reverse video there
+#   wait_for TEXT [SECONDS]  until the screen shows TEXT (fixed string; 20 s by default)
+#   wait_gone TEXT [SECONDS] until it no longer does
+#   wait_file FILE [SECONDS] until FILE exists and is not empty
+#   tmux_resize COLS LINES   resize the window (the program gets SIGWINCH)
+#   wait_frame [SECONDS]     until the wizard's panes fill the window as it is now
+#
+# wait_for and wait_gone poll capture-pane every 0.1 s, never sleep blind,
+# and on a timeout print the last screen as TAP diagnostics and return 1.
+
+command -v tmux >/dev/null 2>&1 || skip_all "tmux is not installed"
+case $(tmux -V 2>/dev/null) in
+tmux\ [012].* | tmux\ next-[012].*) skip_all "tmux 3.0 or later is needed (resize-window)" ;;
+esac
+
+# The sockets live in $T, and go with it.
+TMUX_TMPDIR=$T
+export TMUX_TMPDIR
+TMUX_SOCKET="kmsr-$$"
+tmux_sockets=
+TMUX_TIMEOUT="${TMUX_TIMEOUT:-20}"
+tmux_cols=80
+tmux_lines=24
+tmux_shot=0
+unset TMUX TMUX_PANE
+
+tmux_cmd() {
+	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
+}
+
+tmux_stop() {
+	tmux_cmd kill-server >/dev/null 2>&1 || true
+}
+
+# The test's own cleanup (tests/lib.sh) runs after the servers are gone.
+tty_cleanup() {
+	for _s in $tmux_sockets; do
+		tmux -L "$_s" kill-server >/dev/null 2>&1 || true
+	done
+	tap_cleanup
+}
+trap tty_cleanup EXIT
+
+# tmux_start [-x COLS] [-y LINES] [-t TERM] COMMAND: a new server and
+# session, TERM set through default-terminal, the shell fixed to /bin/sh.
+tmux_start() {
+	tmux_cols=80 tmux_lines=24
+	_term=tmux-256color
+	while [ $# -gt 1 ]; do
+		case $1 in
+		-x) tmux_cols=$2; shift 2 ;;
+		-y) tmux_lines=$2; shift 2 ;;
+		-t) _term=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	# A terminal type this system knows: tmux-256color is newer than some.
+	if command -v infocmp >/dev/null 2>&1; then
+		for _t in "$_term" screen-256color screen; do
+			infocmp "$_t" >/dev/null 2>&1 && { _term=$_t; break; }
+		done
+	fi
+	# A new server for each session (kmsr-PID-N): one killed a moment ago
+	# may still be going away.
+	tmux_stop
+	tmux_n=$((${tmux_n:-0} + 1))
+	TMUX_SOCKET="kmsr-$$-$tmux_n"
+	tmux_sockets="$tmux_sockets $TMUX_SOCKET"
+	mkdir -p "$T/screens"
+	tmux_cmd start-server \; \
+		set-option -g default-terminal "$_term" \; \
+		set-option -g default-shell /bin/sh \; \
+		set-option -g history-limit 0 \; \
+		set-option -g status off \; \
+		set-option -g escape-time 0 \; \
+		new-session -d -x "$tmux_cols" -y "$tmux_lines" "$1"
+}
+
+tmux_keys() {
+	tmux_cmd send-keys "$@"
+}
+
+tmux_type() {
+	tmux_cmd send-keys -l "$1"
+}
+
+# The screen as plain text, trailing blanks cut; wrapped lines are joined
+# (-J), so a line that ran past the edge shows as one too wide.
+tmux_capture() {
+	tmux_cmd capture-pane -p -J 2>/dev/null | sed 's/ *$//'
+}
+
+# tmux_screen [FILE]: the screen now, into FILE (default $T/screen) and a
+# numbered copy in $T/screens for the checks at the end of a scenario.
+tmux_screen() {
+	_out=${1:-$T/screen}
+	tmux_capture >"$_out"
+	tmux_shot=$((tmux_shot + 1))
+	cp "$_out" "$T/screens/$(printf %03d $tmux_shot)-${tmux_cols}x$tmux_lines.txt"
+}
+
+# tmux_attrs [FILE]: the screen with its attributes, as SGR escapes (-e).
+tmux_attrs() {
+	tmux_cmd capture-pane -p -e >"${1:-$T/attrs}" 2>/dev/null
+}
+
+# has_colour FILE: the screen in FILE (from tmux_attrs) sets a colour.
+has_colour() {
+	grep -Eq "$(printf '\033')\\[([0-9]+;)*(3[0-8]|4[0-8]|9[0-7]|10[0-7])(;[0-9]+)*m" "$1"
+}
+
+# reversed FILE TEXT: TEXT (a button's "< " and its first letter, say)
+# starts in reverse video in FILE, its escapes between the characters
+# allowed. For a monochrome screen: where the focus is.
+reversed() {
+	_e=$(printf '\033')
+	_re=$(printf %s "$2" | sed "s/./&(${_e}\\\\[[0-9;]*m)*/g")
+	grep -Eq "${_e}\\[([0-9]+;)*7(;[0-9]+)*m$_re" "$1"
+}
+
+tty_diag() { # tty_diag FILE: a screen as TAP comments
+	sed 's/^/#   |/' "$1"
+}
+
+# wait_for TEXT [SECONDS]: polls until the screen holds TEXT.
+wait_for() {
+	_limit=$(( ${2:-$TMUX_TIMEOUT} * 10 ))
+	_i=0
+	while [ "$_i" -lt "$_limit" ]; do
+		tmux_capture >"$T/screen"
+		# Seen: looked at again a moment later, so that a screen caught
+		# half painted is not the one the test goes on with.
+		if grep -qF -- "$1" "$T/screen"; then
+			sleep 0.1
+			tmux_screen "$T/screen"
+			grep -qF -- "$1" "$T/screen" && return 0
+		fi
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	echo "# timed out after ${2:-$TMUX_TIMEOUT} s waiting for: $1"
+	tty_diag "$T/screen"
+	return 1
+}
+
+# wait_gone TEXT [SECONDS]: polls until the screen no longer holds TEXT.
+wait_gone() {
+	_limit=$(( ${2:-$TMUX_TIMEOUT} * 10 ))
+	_i=0
+	while [ "$_i" -lt "$_limit" ]; do
+		tmux_capture >"$T/screen"
+		if ! grep -qF -- "$1" "$T/screen"; then
+			tmux_screen "$T/screen"
+			return 0
+		fi
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	echo "# timed out after ${2:-$TMUX_TIMEOUT} s waiting for this to go: $1"
+	tty_diag "$T/screen"
+	return 1
+}
+
+# wait_file FILE [SECONDS]: polls until FILE exists and is not empty.
+wait_file() {
+	_limit=$(( ${2:-$TMUX_TIMEOUT} * 10 ))
+	_i=0
+	while [ "$_i" -lt "$_limit" ]; do
+		[ -s "$1" ] && return 0
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	echo "# timed out after ${2:-$TMUX_TIMEOUT} s waiting for $1"
+	tmux_capture >"$T/screen" && tty_diag "$T/screen"
+	return 1
+}
+
+# wait_frame [SECONDS]: until the wizard's panes are drawn at the window's
+# size: their top frame line as wide as the window, their bottom one on the
+# next to last line.
+wait_frame() {
+	_limit=$(( ${1:-$TMUX_TIMEOUT} * 10 ))
+	_i=0
+	while [ "$_i" -lt "$_limit" ]; do
+		tmux_capture >"$T/screen"
+		if [ "$(sed -n 2p "$T/screen" | LC_ALL=C.UTF-8 wc -L)" -eq "$tmux_cols" ] &&
+			sed -n "$((tmux_lines - 1))p" "$T/screen" | grep -Eq '^(└|mq|\+-)'; then
+			sleep 0.1
+			tmux_screen "$T/screen"
+			return 0
+		fi
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	echo "# timed out after ${1:-$TMUX_TIMEOUT} s waiting for the panes at ${tmux_cols}x$tmux_lines"
+	tty_diag "$T/screen"
+	return 1
+}
+
+tmux_resize() {
+	tmux_cols=$1 tmux_lines=$2
+	tmux_cmd resize-window -x "$1" -y "$2"
+}
+
+# screens_fit: every screen kept since the last call (each named
+# NNN-COLSxLINES.txt, the size it was taken at) that is the wizard's (its
+# title line; not the shell's lines before or after) has no line wider than
+# the terminal and no more lines than it has; one with the panes also has
+# their frames' corners on its second and its next to last line. Says what
+# is wrong, with the screen, and returns 1 if anything is.
+screens_fit() {
+	set -- "$T"/screens/*.txt
+	[ -e "$1" ] || return 0
+	# One pass over them all (a process per screen is slow on a busy machine).
+	awk '
+	function size(f) { sub(/.*-/, "", f); sub(/\.txt$/, "", f); split(f, d, "x") }
+	function judge() {
+		if (file == "" || !wizard) return
+		size(file)
+		print file > list
+		if (n > d[2]) print "# " file ": " n " lines on a terminal of " d[2]
+		if (panes && !(top ~ /^(┌|lq|\+-).*(┐|k|\+)$/ && bottom ~ /^(└|mq|\+-).*(┘|j|\+)$/))
+			print "# " file ": a frame corner is missing"
+	}
+	FNR == 1 {
+		judge()
+		file = FILENAME; n = 0; top = bottom = ""
+		wizard = $0 ~ /^ ?kmsrecover( - |$)/
+		panes = $0 ~ /^ kmsrecover - MSExchangeKMS - /
+		size(file)
+	}
+	{ n++ }
+	FNR == 2 { top = $0 }
+	FNR == d[2] - 1 { bottom = $0 }
+	END { judge() }
+	' list="$T/.wizard-screens" "$@" >"$T/.fit"
+	if [ -s "$T/.wizard-screens" ]; then
+		# Display widths (wc -L), against the width in each name.
+		tr '\n' '\0' <"$T/.wizard-screens" | LC_ALL=C.UTF-8 xargs -0 wc -L |
+			awk '$2 != "total" { f = $2; sub(/.*-/, "", f); split(f, d, "x")
+				if ($1 + 0 > d[1] + 0) print "# " $2 ": a line " $1 " columns wide on a terminal of " d[1] }' >>"$T/.fit"
+	fi
+	rm -f "$T/.wizard-screens"
+	_bad=0
+	if [ -s "$T/.fit" ]; then
+		_bad=1
+		cat "$T/.fit"
+		sed 's/^# \([^:]*\):.*/\1/' "$T/.fit" | sort -u | while IFS= read -r _s; do tty_diag "$_s"; done
+	fi
+	mkdir -p "$T/kept"
+	mv "$@" "$T/kept/" 2>/dev/null || true
+	return $_bad
+}

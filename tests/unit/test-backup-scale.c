@@ -1,0 +1,367 @@
+/*
+ * How the restore scales (the benchmark's promises, checked without timing
+ * anything): the backup is read exactly once, byte for byte, however many
+ * files it holds; what checking it holds in memory does not grow with the
+ * size of its files at all, and with their number by no more than a small
+ * record each (every path is kept to the end, since MANIFEST.sha256 may
+ * come last; the data never is).
+ *
+ * The archives are made here with libarchive's writer, MANIFEST.sha256 last
+ * as kmsrecover's own backups have it. Reads are counted by this program's
+ * own read(), which the backend's calls reach (it is linked statically) and
+ * which counts the bytes read from the archive's inode. The heap is
+ * sampled with mallinfo2() at every progress report (after each entry and
+ * each MiB read); under a sanitizer, which keeps its own heap, those checks
+ * are skipped.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "backup.h"
+#include "digest.h"
+#include "tap.h"
+#include "xmalloc.h"
+
+#define FOLDERS 100
+#define RECORD_MAX 160            /* bytes of memory a file may cost, at most */
+#define DATA_SLACK (512 * 1024)   /* what larger files may cost, at most: nothing that grows */
+
+static char root[] = "/tmp/test-backup-scale.XXXXXX";
+
+/* The archive being read: its inode, and what read() took from it. */
+static dev_t watch_dev;
+static ino_t watch_ino;
+static uint64_t watch_bytes;
+static uint64_t watch_reads;
+
+ssize_t
+read(int fd, void *buf, size_t len)
+{
+	ssize_t n = (ssize_t)syscall(SYS_read, fd, buf, len);
+	struct stat st;
+
+	if (n > 0 && watch_ino != 0 && fstat(fd, &st) == 0 && st.st_ino == watch_ino &&
+	    st.st_dev == watch_dev) {
+		__atomic_add_fetch(&watch_bytes, (uint64_t)n, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&watch_reads, 1, __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+static size_t
+heap_now(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+/* Whether mallinfo2 sees this program's allocations (not under ASan). */
+static int
+heap_measurable(void)
+{
+	size_t before = heap_now();
+	char *p = malloc(4 * 1024 * 1024);
+	int seen;
+
+	if (p == NULL)
+		return 0;
+	memset(p, 1, 4 * 1024 * 1024);
+	seen = heap_now() >= before + 4 * 1024 * 1024;
+	free(p);
+	return seen;
+}
+
+struct watch {
+	size_t peak;
+	uint64_t reports;
+	uint64_t last_done;
+};
+
+static int
+watch_progress(void *arg, const struct progress_state *s)
+{
+	struct watch *w = arg;
+	size_t now = heap_now();
+
+	if (now > w->peak)
+		w->peak = now;
+	w->reports++;
+	w->last_done = s->bytes_done;
+	return 0;
+}
+
+static char *
+join(const char *a, const char *b)
+{
+	return xasprintf("%s/%s", a, b);
+}
+
+static void
+rm_rf(const char *path)
+{
+	char *cmd = xasprintf("rm -rf '%s'", path);
+
+	if (system(cmd) != 0)
+		diag("cannot remove %s", path);
+	free(cmd);
+}
+
+static int
+add_entry(struct archive *a, struct archive_entry *e, const char *path, int type,
+    const void *data, size_t len)
+{
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, (unsigned int)type);
+	archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
+	archive_entry_set_size(e, type == AE_IFDIR ? 0 : (la_int64_t)len);
+	archive_entry_set_mtime(e, 1000000000, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		return -1;
+	if (len > 0 && archive_write_data(a, data, len) != (la_ssize_t)len)
+		return -1;
+	return 0;
+}
+
+/* One file's content: size bytes, the same for the same (n, size). */
+static void
+fill(unsigned char *buf, size_t size, unsigned long n)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL * (n + 1);
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (unsigned char)x;
+	}
+}
+
+/*
+ * A tar of files files of size bytes each, in FOLDERS folders (when there
+ * are more than FOLDERS), with MANIFEST.sha256 last. Returns its path.
+ */
+static char *
+make_tar(const char *name, unsigned long files, size_t size)
+{
+	char *out = join(root, name), path[64], hex[DIGEST_HEX_LEN + 1], *manifest = NULL;
+	unsigned char sum[DIGEST_LEN], *buf = xmalloc(size > 0 ? size : 1);
+	size_t mlen = 0, malloc_len = 0;
+	struct archive_entry *e = archive_entry_new();
+	struct archive *a = archive_write_new();
+	struct digest *d = digest_new();
+	unsigned long i, folders = files > FOLDERS ? FOLDERS : 0;
+	int ok = 0, n;
+
+	archive_write_set_format_pax_restricted(a);
+	if (archive_write_open_filename(a, out) != ARCHIVE_OK)
+		goto out;
+	for (i = 0; i < folders; i++) {
+		snprintf(path, sizeof path, "d%03lu", i);
+		if (add_entry(a, e, path, AE_IFDIR, NULL, 0) != 0)
+			goto out;
+	}
+	for (i = 0; i < files; i++) {
+		if (folders > 0)
+			snprintf(path, sizeof path, "d%03lu/f%06lu.dat", i % folders, i);
+		else
+			snprintf(path, sizeof path, "f%06lu.dat", i);
+		fill(buf, size, i);
+		digest_update(d, buf, size);
+		digest_final(d, sum);
+		digest_hex(sum, hex);
+		if (add_entry(a, e, path, AE_IFREG, buf, size) != 0)
+			goto out;
+		if (mlen + 256 > malloc_len) {
+			malloc_len = malloc_len == 0 ? 65536 : malloc_len * 2;
+			manifest = xreallocarray(manifest, malloc_len, 1);
+		}
+		n = snprintf(manifest + mlen, malloc_len - mlen, "%s  %s\n", hex, path);
+		if (n < 0 || (size_t)n >= malloc_len - mlen)
+			goto out;
+		mlen += (size_t)n;
+	}
+	if (add_entry(a, e, MANIFEST_NAME, AE_IFREG, manifest, mlen) != 0 ||
+	    archive_write_close(a) != ARCHIVE_OK)
+		goto out;
+	ok = 1;
+out:
+	if (!ok)
+		diag("cannot make %s: %s", out, archive_error_string(a));
+	archive_write_free(a);
+	archive_entry_free(e);
+	digest_free(d);
+	free(manifest);
+	free(buf);
+	if (!ok) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static off_t
+size_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static void
+watch_start(const char *archive)
+{
+	struct stat st;
+
+	watch_ino = 0;
+	if (stat(archive, &st) != 0)
+		return;
+	watch_dev = st.st_dev;
+	watch_bytes = watch_reads = 0;
+	watch_ino = st.st_ino;
+}
+
+/* Reads archive through (staging it under parent_fd when >= 0); 0 when sound. */
+static int
+read_through(const char *archive, int parent_fd, struct watch *w, struct backup_result *res)
+{
+	struct backup_options opt;
+	struct progress pr = { watch_progress, w };
+	char *cause = NULL;
+	int r;
+
+	memset(&opt, 0, sizeof opt);
+	memset(w, 0, sizeof *w);
+	opt.source = archive;
+	watch_start(archive);
+	w->peak = heap_now();
+	if (parent_fd >= 0)
+		r = backup_stage(&opt, parent_fd, "staged", &pr, res, &cause);
+	else
+		r = backup_validate(&opt, &pr, res, &cause);
+	watch_ino = 0;
+	if (r != 0)
+		diag("%s: %s", archive, cause != NULL ? cause : "failed");
+	free(cause);
+	return r;
+}
+
+/* Staged or checked, each archive is read once: every byte, no byte twice. */
+static void
+test_read_once(const char *archive, const char *what, int parent_fd)
+{
+	struct backup_result res;
+	struct watch w;
+	off_t size = size_of(archive);
+	char *staged = join(root, "p/staged");
+	int r;
+
+	r = read_through(archive, parent_fd, &w, &res);
+	ok(r == 0, "%s: sound", what);
+	ok(r == 0 && (off_t)res.bytes_read == size,
+	    "%s: bytes_read is the archive's size (%llu, %lld)", what,
+	    r == 0 ? (unsigned long long)res.bytes_read : 0ULL, (long long)size);
+	ok((off_t)watch_bytes == size,
+	    "%s: read(2) took exactly the archive's %lld bytes from it (%llu in %llu reads)",
+	    what, (long long)size, (unsigned long long)watch_bytes,
+	    (unsigned long long)watch_reads);
+	ok(r == 0 && (off_t)w.last_done == size, "%s: the progress ends at the archive's size",
+	    what);
+	if (r == 0)
+		backup_result_free(&res);
+	if (parent_fd >= 0)
+		rm_rf(staged);
+	free(staged);
+}
+
+/* The peak heap while checking archive, above what was in use before. */
+static size_t
+peak_of(const char *archive, unsigned long files)
+{
+	struct backup_result res;
+	struct watch w;
+	size_t before;
+	int r;
+
+	before = heap_now();
+	r = read_through(archive, -1, &w, &res);
+	ok(r == 0 && res.files == files, "%lu files checked (%llu reports)", files,
+	    (unsigned long long)w.reports);
+	if (r == 0)
+		backup_result_free(&res);
+	return w.peak > before ? w.peak - before : 0;
+}
+
+static void
+test_memory(const char *few, const char *many, unsigned long nfew, unsigned long nmany,
+    const char *small, const char *large)
+{
+	size_t p_few, p_many, p_small, p_large, per;
+
+	if (!heap_measurable()) {
+		ok(1, "# SKIP the heap cannot be measured here (a sanitizer's allocator)");
+		return;
+	}
+	p_few = peak_of(few, nfew);
+	p_many = peak_of(many, nmany);
+	per = p_many > p_few ? (p_many - p_few) / (nmany - nfew) : 0;
+	ok(per <= RECORD_MAX,
+	    "%lu files cost %zu bytes each at most, beyond %lu files (peak heap %zu KiB, %zu KiB;"
+	    " at most %d)",
+	    nmany, per, nfew, p_many / 1024, p_few / 1024, RECORD_MAX);
+	p_small = peak_of(small, 8);
+	p_large = peak_of(large, 8);
+	ok(p_large <= p_small + DATA_SLACK,
+	    "8 files of 8 MiB take no more memory than 8 of 8 KiB (peak heap %zu KiB, %zu KiB)",
+	    p_large / 1024, p_small / 1024);
+}
+
+int
+main(void)
+{
+	char *few, *many, *small, *large, *parent;
+	unsigned long nfew = 1000, nmany = 100000;
+	int parent_fd;
+
+	if (mkdtemp(root) == NULL)
+		skip_all("mkdtemp failed");
+	parent = join(root, "p");
+	if (mkdir(parent, 0700) != 0 || (parent_fd = open(parent, O_RDONLY | O_DIRECTORY)) < 0)
+		skip_all("cannot make the staging parent");
+	few = make_tar("few.tar", nfew, 16);
+	many = make_tar("many.tar", nmany, 16);
+	small = make_tar("small.tar", 8, 8 * 1024);
+	large = make_tar("large.tar", 8, 8 * 1024 * 1024);
+	if (few == NULL || many == NULL || small == NULL || large == NULL)
+		skip_all("the archives could not be made");
+
+	test_read_once(few, "1,000 files, staged", parent_fd);
+	test_read_once(large, "8 files of 8 MiB, staged", parent_fd);
+	test_read_once(many, "100,000 files, checked", -1);
+	test_memory(few, many, nfew, nmany, small, large);
+
+	close(parent_fd);
+	rm_rf(root);
+	free(few);
+	free(many);
+	free(small);
+	free(large);
+	free(parent);
+	return done_testing();
+}
