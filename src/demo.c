@@ -55,7 +55,7 @@ demo_kmsim(struct demo_world *w, const char *const *args, char **output, char **
 	int ret = -1;
 
 	argv[0] = w->kmsim;
-	for (i = 0; args[i] != NULL && i < 14; i++)
+	for (i = 0; i < 14 && args[i] != NULL; i++)
 		argv[i + 1] = (char *)args[i];
 	argv[i + 1] = NULL;
 	if (spawn_run(argv, NULL, 0, 60, &res, cause) != 0)

@@ -531,6 +531,36 @@ mkbackup_hmac_path(const char *archive_path)
 	return xasprintf("%s.hmac", archive_path);
 }
 
+/*
+ * "kmsrecover-hmac-sha256 1 ITERATIONS\nHEX\n". The iteration count is
+ * bounded as the profile's is, so a planted side file cannot ask for a
+ * PBKDF2 that never ends.
+ */
+static int
+mkbackup_hmac_parse(const char *text, int *iterations, char want[DIGEST_HEX_LEN + 1])
+{
+	static const char head[] = "kmsrecover-hmac-sha256 1 ";
+	const char *p;
+	char *end;
+	long v;
+	size_t i;
+
+	if (strncmp(text, head, sizeof head - 1) != 0)
+		return -1;
+	errno = 0;
+	v = strtol(text + sizeof head - 1, &end, 10);
+	if (errno != 0 || end == text + sizeof head - 1 || *end != '\n' || v < 1 || v > 100000000)
+		return -1;
+	*iterations = (int)v;
+	for (p = end + 1, i = 0; i < DIGEST_HEX_LEN; i++) {
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return -1;
+		want[i] = p[i];
+	}
+	want[DIGEST_HEX_LEN] = '\0';
+	return p[DIGEST_HEX_LEN] == '\n' || p[DIGEST_HEX_LEN] == '\0' ? 0 : -1;
+}
+
 int
 mkbackup_hmac_check(const char *path, const struct secret *passphrase, char **cause)
 {
@@ -548,8 +578,7 @@ mkbackup_hmac_check(const char *path, const struct secret *passphrase, char **ca
 	n = read(sfd, text, sizeof text - 1);
 	close(sfd);
 	text[n > 0 ? n : 0] = '\0';
-	if (sscanf(text, "kmsrecover-hmac-sha256 1 %d\n%64s", &iterations, want) != 2 ||
-	    iterations < 1 || strlen(want) != DIGEST_HEX_LEN) {
+	if (mkbackup_hmac_parse(text, &iterations, want) != 0) {
 		*cause = xasprintf(_("%s is not a kmsrecover HMAC file"), side);
 		goto out;
 	}

@@ -386,17 +386,16 @@ static int
 prereq_check_staged(struct recovery *r)
 {
 	char *dir;
-	int ok, ret;
+	int ok;
 
 	if (r->profile->verify_argv == NULL || r->opt->dry_run)
 		return -1;
 	dir = xasprintf("%s/%s%s%s", r->kmsdata.parent, r->journal->staged,
 	    *r->journal->payload != '\0' ? "/" : "", r->journal->payload);
+	/* Refused: another password may be tried; giving up leaves it refused (exit 4). */
 	while ((ok = prereq_verify_alpha(r, dir)) == 0) {
-		if ((ret = prereq_ask_alpha(r, 1)) != -1) {
-			ok = 0;
+		if (prereq_ask_alpha(r, 1) != -1)
 			break;
-		}
 	}
 	free(dir);
 	return ok == 1 ? -1 : ok == 0 ? EXIT_PASSWORD_REFUSED : EXIT_FAILED;

@@ -187,7 +187,7 @@ static int
 step_2(struct recovery *r)
 {
 	char *action, *output = NULL, *cause = NULL, *holder = NULL;
-	int ret = -1, back = 0, n;
+	int ret = -1, back = 0;
 
 	if (r->profile->manager == SERVICE_MANAGER_COMMAND)
 		/* TRANSLATORS: %1$s service name, %2$d seconds, %3$s Kmsdata path. */
@@ -220,7 +220,7 @@ step_2(struct recovery *r)
 		return EXIT_FAILED;
 	}
 	free(output);
-	if ((n = service_holders(r->kmsdata.path, &holder, &cause)) > 0) {
+	if (service_holders(r->kmsdata.path, &holder, &cause) > 0) {
 		/* TRANSLATORS: %1$s is "PID (program)", %2$s the Kmsdata path. */
 		r->cause = xasprintf(_("The service is stopped, but process %1$s still uses %2$s. "
 				       "Stop it, then run kmsrecover again and choose Resume."),

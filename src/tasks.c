@@ -35,7 +35,7 @@ task_view_steps(struct recovery *r, const char *title, const char *const *titles
 	static const char *ids[] = { "1", "2", "3", "4", "5" };
 	size_t i;
 
-	for (i = 0; i < n && i < STEP_COUNT; i++) {
+	for (i = 0; i < n && i < sizeof ids / sizeof ids[0]; i++) {
 		r->steps[i].id = ids[i];
 		r->steps[i].title = titles[i];
 		r->steps[i].state = FE_STEP_PENDING;

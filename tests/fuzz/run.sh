@@ -12,9 +12,9 @@
 #     FUZZ_WORKDIR  where the corpus copies and crash inputs go (default: a
 #                   new folder under $TMPDIR, removed when nothing crashed)
 #
-# A crash is reported with the input's path, its size and, for a small
-# one, its bytes in base64 (so a CI log is enough to reproduce it):
-#     base64 -d >crash && BUILD/tests/fuzz/fuzz-TARGET crash
+# A crash is reported with the input's path, its size and its bytes,
+# gzipped, in base64 (so a CI log is enough to reproduce it):
+#     base64 -d | gunzip >crash && BUILD/tests/fuzz/fuzz-TARGET crash
 # Add it to corpus/TARGET/ as crash-<what> once fixed; every later run then
 # replays it first. Exits 0 when all ran clean, 1 on any finding, 2 on a
 # usage or setup error.
@@ -77,9 +77,9 @@ report_crash() {
 		found=1
 		size=$(wc -c <"$f")
 		echo "fuzz: crash input: $f ($size bytes)"
-		if [ "$size" -le 16384 ] && command -v base64 >/dev/null 2>&1; then
-			echo "fuzz: its bytes in base64:"
-			base64 "$f"
+		if [ "$size" -le 65536 ] && command -v base64 >/dev/null 2>&1; then
+			echo "fuzz: its bytes, gzipped, in base64:"
+			gzip -9nc <"$f" | base64
 		fi
 	done <"$log.units"
 	[ $found = 1 ] || echo "fuzz: no input was written; see $log"
