@@ -2005,11 +2005,18 @@ backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon)
 	const void *buf;
 	size_t len;
 	int64_t off, at = 0;
+	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
 	int r;
 
 	run->flushed = 0;
 	while ((r = run->ops->data(run, &buf, &len, &off)) > 0) {
-		if (off < at)
+		/*
+		 * Blocks must come in order and inside the declared size; a hole
+		 * needs a declared size. Otherwise a planted sparse entry could
+		 * make us hash an endless run of zeros.
+		 */
+		if (off < at || (size >= 0 && (off > size || (int64_t)len > size - off)) ||
+		    (size < 0 && off != at))
 			return backup_error(run,
 			    _("The backup entry \"%s\" has its data out of order."), run->shown);
 		backup_hasher_zeros(run->hasher, (uint64_t)(off - at));

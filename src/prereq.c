@@ -493,6 +493,23 @@ verify_summary(struct recovery *r, int code)
 	free(files);
 }
 
+/*
+ * A verification writes nothing, but a backup that could not be restored
+ * beside Kmsdata is not sound here either, and an entry claiming more than
+ * the disk holds is refused before its (possibly endless) data is read.
+ */
+static void
+verify_free_space(struct recovery *r, struct backup_options *bo)
+{
+	char *cause = NULL;
+
+	if (kmsdata_open(&r->kmsdata, r->profile->kmsdata_path, &cause) != 0 ||
+	    kmsdata_free_space(&r->kmsdata, &bo->free_space, &cause) != 0)
+		bo->free_space = 0;
+	free(cause);
+	kmsdata_close(&r->kmsdata);
+}
+
 int
 recovery_verify(struct profile *p, struct frontend *fe, const char *backup,
     const char *passphrase_file)
@@ -526,6 +543,7 @@ recovery_verify(struct profile *p, struct frontend *fe, const char *backup,
 		bo.source = r.backup;
 		bo.passphrase = r.passphrase;
 		bo.iterations = p->iterations;
+		verify_free_space(&r, &bo);
 		if (backup_validate(&bo, &progress, &r.staged, &cause) == 0)
 			code = EXIT_RECOVERED;
 		else {

@@ -539,6 +539,8 @@ task_rehearse_stage(struct recovery *r, struct kmsdata *scratch)
 	bo.source = r->backup;
 	bo.passphrase = r->passphrase;
 	bo.iterations = r->profile->iterations;
+	if (kmsdata_free_space(scratch, &bo.free_space, &cause) != 0)
+		goto fail;
 	if (backup_stage(&bo, scratch->parent_fd, "Kmsdata", &progress, &r->staged, &cause) != 0)
 		goto fail;
 	return dir;

@@ -42,6 +42,12 @@ like "$w/out" "every file matches MANIFEST.sha256" "verify says the manifest mat
 is "$?" 3 "verify: a damaged backup exits 3"
 is "$(server_state "$w")" "$before" "verify changed nothing"
 
+# A planted sparse entry whose hole lies far beyond its size (found by fuzzing).
+timeout 60 "$KMSRECOVER" verify --profile "$w/profile" --frontend batch \
+	--backup "$top_srcdir/tests/fuzz/corpus/fuzz-backup/crash-sparse-hole-offset.tar" \
+	>"$w/out" 2>&1
+is "$?" 3 "a sparse entry with a hole beyond its size is refused (exit 3), not hashed forever"
+
 # A truncated archive.
 head -c 2000 "$w/backup.tar.gz" >"$w/short.tar.gz"
 "$KMSRECOVER" --profile "$w/profile" --frontend batch --yes --backup "$w/short.tar.gz" \
