@@ -19,30 +19,33 @@
 #include "log.h"
 #include "xmalloc.h"
 
-char *
-log_stamp_now(void)
+/* Now, in UTC: compact for names, ISO 8601 for reading. */
+static char *
+log_now(int compact)
 {
 	char buf[64];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t n;
 
 	gmtime_r(&now, &tm);
-	if (strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm) == 0)
+	n = compact ? strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm) :
+		      strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (n == 0)
 		buf[0] = '\0';
 	return xstrdup(buf);
 }
 
 char *
+log_stamp_now(void)
+{
+	return log_now(1);
+}
+
+char *
 log_iso_now(void)
 {
-	char buf[64];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	if (strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		buf[0] = '\0';
-	return xstrdup(buf);
+	return log_now(0);
 }
 
 static FILE *
