@@ -11,8 +11,8 @@
  * recovery sends them (the batch frontend's lines to /dev/null, the
  * wizard's gauge to the terminal, which run.sh gives under tmux), so the
  * cost of the gauge is the difference between the two. OUT gets one line:
- * "<seconds> <peak RSS in KiB> <files> <bytes read>" (exec: the command's
- * wall time and peak RSS, from wait4); the call's cause goes to stderr, and
+ * "<seconds> <peak RSS in KiB> <files> <bytes read> <CPU seconds>" (exec:
+ * the command's, from wait4); the call's cause goes to stderr, and
  * the exit status is 1 when it failed (exec: the command's). Built by
  * run.sh against the build tree's libraries; not installed, not part of
  * make check.
@@ -154,10 +154,16 @@ driver_quarantine(int argc, char **argv, char **cause)
 }
 
 /* Runs argv, as time(1) would; its wall time and peak RSS. */
-static int
-driver_exec(char **argv, double *elapsed, long *maxrss)
+static double
+driver_cpu(const struct rusage *ru)
 {
-	struct rusage ru;
+	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+	    (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
+static int
+driver_exec(char **argv, double *elapsed, struct rusage *ru)
+{
 	double start = driver_now();
 	int status;
 	pid_t pid;
@@ -169,15 +175,15 @@ driver_exec(char **argv, double *elapsed, long *maxrss)
 		perror(argv[0]);
 		_exit(127);
 	}
-	if (wait4(pid, &status, 0, &ru) != pid)
+	if (wait4(pid, &status, 0, ru) != pid)
 		return -1;
 	*elapsed = driver_now() - start;
-	*maxrss = ru.ru_maxrss;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 static int
-driver_write(const char *path, double elapsed, long maxrss, const struct backup_result *res)
+driver_write(const char *path, double elapsed, const struct rusage *ru,
+    const struct backup_result *res)
 {
 	FILE *out;
 
@@ -185,8 +191,8 @@ driver_write(const char *path, double elapsed, long maxrss, const struct backup_
 		perror(path);
 		return -1;
 	}
-	fprintf(out, "%.4f %ld %llu %llu\n", elapsed, maxrss, (unsigned long long)res->files,
-	    (unsigned long long)res->bytes_read);
+	fprintf(out, "%.4f %ld %llu %llu %.3f\n", elapsed, ru->ru_maxrss,
+	    (unsigned long long)res->files, (unsigned long long)res->bytes_read, driver_cpu(ru));
 	return fclose(out);
 }
 
@@ -198,7 +204,6 @@ main(int argc, char **argv)
 	struct rusage ru;
 	char *cause = NULL;
 	double start, elapsed = 0;
-	long maxrss = 0;
 	int r = -2;
 
 	setlocale(LC_ALL, "");
@@ -207,11 +212,11 @@ main(int argc, char **argv)
 	argc--;
 	argv++;
 	if (strcmp(argv[1], "exec") == 0 && argc > 2) {
-		if ((r = driver_exec(argv + 2, &elapsed, &maxrss)) < 0) {
+		if ((r = driver_exec(argv + 2, &elapsed, &ru)) < 0) {
 			perror("driver");
 			return 1;
 		}
-		return driver_write(argv[0], elapsed, maxrss, &res) != 0 ? 1 : r;
+		return driver_write(argv[0], elapsed, &ru, &res) != 0 ? 1 : r;
 	}
 	if (strcmp(argv[1], "quarantine") == 0) {
 		start = driver_now();
@@ -233,7 +238,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	r = driver_write(argv[0], elapsed, ru.ru_maxrss, &res);
+	r = driver_write(argv[0], elapsed, &ru, &res);
 	backup_result_free(&res);
 	return r != 0;
 

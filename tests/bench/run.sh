@@ -9,7 +9,9 @@
 #   BENCH_RUNS=N         runs of each measure (at least 5 for the table)
 #   BENCH_SIZES=...      realistic small (the default: both)
 #   BENCH_FORMATS=...    tar tar.gz tar.zst zip (the default: all four)
-#   BENCH_TMPDIR=DIR     where the data goes (default /tmp; needs ~10 GB)
+#   BENCH_SMALL_FORMATS  those the small tree is also staged from (tar: its
+#                        time is the disk's 100,000 files, not the format's)
+#   BENCH_TMPDIR=DIR     where the data goes (default /tmp; needs ~14 GB)
 #   BENCH_KEEP=1         keep the data folder (it is removed otherwise)
 #
 # The data (tests/bench/mkdata.c, a fixed seed): "realistic" is a KM
@@ -33,12 +35,13 @@ runs=${BENCH_RUNS:-5}
 sizes=${BENCH_SIZES:-realistic small}
 formats=${BENCH_FORMATS:-tar tar.gz tar.zst zip}
 scale=1
-need_kb=10000000
+need_kb=14000000
 if [ -n "${BENCH_QUICK:-}" ]; then
 	scale=16
 	need_kb=1000000
 fi
 started=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say() { printf '%s\n' "bench: [$(($(date +%s) - started)) s] $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -82,7 +85,7 @@ $(mkvar CC) -std=c11 -pthread $(mkvar SAN_CFLAGS) -I"$builddir" -I"$srcdir/src" 
 DRIVER=$B/driver
 
 # measure KEY COMMAND...: runs COMMAND under the driver, appends
-# "KEY seconds rss" to the results; fails when COMMAND does.
+# "KEY run seconds rss cpu" to the results; fails when COMMAND does.
 measure() {
 	key=$1
 	shift
@@ -91,8 +94,8 @@ measure() {
 		sed 's/^/    /' "$B/m.log" | tail -5 >&2
 		return 1
 	fi
-	read -r secs rss _ <"$B/m.out"
-	echo "$key $run $secs $rss" >>"$B/results"
+	read -r secs rss _ _ cpu <"$B/m.out"
+	echo "$key $run $secs $rss $cpu" >>"$B/results"
 }
 
 # backend KEY DRIVER-ARGS...: a timed backend call (see driver.c).
@@ -104,11 +107,9 @@ backend() {
 		tail -5 "$B/m.log" >&2
 		return 1
 	fi
-	read -r secs rss _ <"$B/m.out"
-	echo "$key $run $secs $rss" >>"$B/results"
+	read -r secs rss _ _ cpu <"$B/m.out"
+	echo "$key $run $secs $rss $cpu" >>"$B/results"
 }
-
-settle() { sync; }
 
 # The data: a tree per size, its manifest, an archive per format.
 make_tree() { # make_tree SIZE
@@ -152,37 +153,88 @@ for size in $sizes; do
 	done
 done
 
-# One size and format: staging and bsdtar, side by side, RUNS times; then
-# validating, and its stream equivalent.
+# Trees made by a measure are not removed at once: ext4 will not reuse an
+# inode deleted less than 30 s ago, so creating files right after removing
+# 100,000 costs several times as much. They go to the trash (a rename), which
+# is emptied between phases, then left alone for half a minute.
+trash() { # trash TREE...
+	for t in "$@"; do
+		[ -e "$t" ] || continue
+		trash_n=$((trash_n + 1))
+		mv "$t" "$B/trash/$trash_n"
+	done
+}
+empty_trash() { # empty_trash [many]: many files went, wait before creating more
+	rm -rf "$B/trash"
+	mkdir "$B/trash"
+	settle
+	[ $# -eq 0 ] || trash_emptied=$(date +%s)
+}
+# Until the disk is idle (our own writeback and deletions settled), at most 30 s.
+settle() {
+	sync
+	_dev=$(df -P "$B" | awk 'NR == 2 { sub(".*/", "", $1); print $1 }')
+	[ -r "/sys/block/$_dev/inflight" ] || return 0
+	_n=0 _quiet=0
+	while [ "$_n" -lt 300 ] && [ "$_quiet" -lt 5 ]; do
+		read -r _r _w <"/sys/block/$_dev/inflight"
+		if [ "$_r" -eq 0 ] && [ "$_w" -eq 0 ]; then _quiet=$((_quiet + 1)); else _quiet=0; fi
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+}
+recently_emptied() { # waits out ext4's 30 s after a mass deletion
+	[ -n "${trash_emptied:-}" ] || return 0
+	left=$((trash_emptied + 31 - $(date +%s)))
+	[ "$left" -gt 0 ] && sleep "$left"
+	trash_emptied=
+}
+
+# Staging against bsdtar (then sha256sum -c, then sync -f) on one archive;
+# the two go first in turn. The trees go to the trash.
 bench_extract() { # bench_extract SIZE FORMAT
 	a=$B/$1.$2
 	k=$1.$2
 	mkdir -p "$B/x"
+	if [ $((run % 2)) -eq 1 ]; then
+		bench_stage "$a" "$k" && bench_bsdtar "$a" "$k"
+	else
+		bench_bsdtar "$a" "$k" && bench_stage "$a" "$k"
+	fi
+}
+bench_stage() { # bench_stage ARCHIVE KEY
 	settle
-	backend "$k.stage" stage batch "$a" "$B/x" staged || return 1
-	if [ "$1.$2" = small.tar ]; then
+	backend "$2.stage" stage batch "$1" "$B/x" staged || return 1
+	if [ "$2" = small.tar ]; then
 		bench_quarantine "$B/x/staged"
 	else
-		rm -rf "$B/x/staged"
+		trash "$B/x/staged"
 	fi
+}
+bench_bsdtar() { # bench_bsdtar ARCHIVE KEY
 	settle
 	mkdir "$B/x/bsdtar"
-	measure "$k.bsdtar" bsdtar -xf "$a" -C "$B/x/bsdtar" || return 1
-	measure "$k.shacheck" sh -c 'cd "$1" && sha256sum --quiet -c MANIFEST.sha256' sh \
+	measure "$2.bsdtar" bsdtar -xf "$1" -C "$B/x/bsdtar" || return 1
+	measure "$2.shacheck" sh -c 'cd "$1" && sha256sum --quiet -c MANIFEST.sha256' sh \
 		"$B/x/bsdtar" || return 1
-	measure "$k.sync" sync -f "$B/x/bsdtar"
-	rm -rf "$B/x/bsdtar"
-	settle
+	measure "$2.sync" sync -f "$B/x/bsdtar"
+	trash "$B/x/bsdtar"
+}
+
+# Reading through: kmsrecover verify against its stream equivalents.
+bench_read() { # bench_read SIZE FORMAT
+	a=$B/$1.$2
+	k=$1.$2
 	measure "$k.verify" "$KMSRECOVER" verify --frontend batch --backup "$a" || return 1
 	measure "$k.stream" sh -c 'bsdtar -xOf "$1" | sha256sum >/dev/null' sh "$a"
 	measure "$k.streamx" sh -c 'bsdtar -xOf "$1" >/dev/null' sh "$a"
 }
 
 # A staged 100,000-file tree, used as a Kmsdata: kmsrecover's quarantine
-# (step 3) against mv, then rm -rf (the KB's "delete all files").
+# (step 3) against mv; the tree is kept for rm -rf (the KB's "delete all
+# files"), timed when the trees are removed.
 bench_quarantine() { # bench_quarantine TREE
-	q=$B/q
-	rm -rf "$q"
+	q=$B/q$run
 	mkdir -p "$q"
 	mv "$1" "$q/Kmsdata"
 	settle
@@ -191,9 +243,15 @@ bench_quarantine() { # bench_quarantine TREE
 	settle
 	measure quarantine.mv mv "$q/Kmsdata" "$q/Kmsdata.moved"
 	mv "$q/Kmsdata.moved" "$q/Kmsdata"
-	settle
-	measure quarantine.rm rm -rf "$q/Kmsdata"
-	rm -rf "$q"
+}
+bench_rm() {
+	for q in "$B"/q[0-9]*; do
+		[ -d "$q/Kmsdata" ] || continue
+		run=${q##*/q}
+		settle
+		measure quarantine.rm rm -rf "$q/Kmsdata"
+		rm -rf "$q"
+	done
 }
 
 # The gauge: the same read through (validate: no disk writes, so the
@@ -206,9 +264,9 @@ bench_gauge() { # bench_gauge SIZE
 		return 1
 	tmux -L "$tmux_socket" wait-for gauge
 	[ -s "$B/g.out" ] || { say "the wizard run failed:"; cat "$B/g.log" >&2; return 1; }
-	read -r secs rss _ <"$B/g.out"
+	read -r secs rss _ _ cpu <"$B/g.out"
 	rm -f "$B/g.out"
-	echo "$1.gauge.curses $run $secs $rss" >>"$B/results"
+	echo "$1.gauge.curses $run $secs $rss $cpu" >>"$B/results"
 }
 
 # A whole batch recovery against a kmsim world whose Kmsdata is the tree
@@ -252,48 +310,64 @@ PROFILE
 bench_recover() { # bench_recover SIZE
 	w=$B/world-$1
 	settle
+	recently_emptied
 	measure "$1.recover" "$KMSRECOVER" --profile "$w/profile" --frontend batch --yes \
 		--backup "$w/backup.tar" --startup-disk "$w/media/usb" --keep-quarantine \
 		--report-json "$w/report.json" || return 1
 	down=$(sed -n 's/.*"downtime_seconds": \([0-9.]*\).*/\1/p' "$w/report.json")
 	echo "$1.downtime $run ${down:-nan} 0" >>"$B/results"
-	rm -rf "$w"/server/Kmsdata.pre-recovery-*
+	trash "$w"/server/Kmsdata.pre-recovery-*
 }
 
 : >"$B/results"
+mkdir "$B/trash"
+trash_n=0
 run=0
-for size in $sizes; do
-	for fmt in $formats; do
-		say "$size.$fmt: $runs runs"
-		run=1
-		while [ "$run" -le "$runs" ]; do
-			bench_extract "$size" "$fmt" || die "$size.$fmt failed"
-			run=$((run + 1))
-		done
+# repeat WHAT FUNCTION ARGS...: RUNS runs of FUNCTION.
+repeat() {
+	what=$1
+	shift
+	say "$what: $runs runs"
+	run=1
+	while [ "$run" -le "$runs" ]; do
+		"$@" || die "$what failed"
+		run=$((run + 1))
 	done
+}
+for size in $sizes; do
+	# Writing: every format of the realistic tree; for the small tree, the
+	# disk's time is the files' and not the format's: tar (BENCH_SMALL_FORMATS).
+	disk_formats=$formats
+	[ "$size" = small ] && disk_formats=${BENCH_SMALL_FORMATS:-tar}
+	for fmt in $disk_formats; do
+		case " $formats " in *" $fmt "*) ;; *) continue ;; esac
+		repeat "$size.$fmt, staging" bench_extract "$size" "$fmt"
+		[ "$size" = small ] || empty_trash
+	done
+	for fmt in $formats; do
+		repeat "$size.$fmt, reading" bench_read "$size" "$fmt"
+	done
+	case " $formats " in
+	*" tar "*) repeat "$size.tar, the gauge" bench_gauge "$size" ;;
+	esac
+	if [ "$size" = small ]; then
+		say "small: rm -rf"
+		bench_rm
+		empty_trash many
+	fi
 done
 for size in $sizes; do
-	say "$size: the gauge, $runs runs"
-	run=1
-	while [ "$run" -le "$runs" ]; do
-		bench_gauge "$size" || die "the gauge measure failed"
-		run=$((run + 1))
-	done
-	say "$size: recoveries, $runs runs"
 	make_world "$size"
-	run=1
-	while [ "$run" -le "$runs" ]; do
-		bench_recover "$size" || die "the recovery failed"
-		run=$((run + 1))
-	done
+	repeat "$size, recoveries" bench_recover "$size"
 	"$KMSIM" stop --run "$B/world-$size/server/run" >/dev/null 2>&1
+	empty_trash many
 done
 
 # The report: medians [min..max] of each measure; ratios are the medians
 # of the per-run ratios (each run's two figures were taken side by side).
 report() {
 	awk -v runs="$runs" -v scale="$scale" -v elapsed="$(($(date +%s) - started))" \
-		-v host="$(uname -sr), $(nproc) cores" -v sizes="$sizes" -v formats="$formats" '
+		-v host="$(uname -sr), $(nproc) cores, load $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" -v sizes="$sizes" -v formats="$formats" '
 function sort(a, n,    i, j, t) {
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -321,16 +395,23 @@ function fig(k, k2, op,    n) {
 function ratio(k, k2, op,    n) { n = collect(k, k2, op); return n == 0 ? -1 : med(n) }
 function mark(r, limit) { return r < 0 ? "" : r <= limit ? "ok" : "MISSED" }
 function mib(kb) { return kb / 1024 }
-{ v[$1, $2] = $3; if ($4 + 0 > rss[$1] + 0) rss[$1] = $4 }
+{
+	v[$1, $2] = $3
+	v[$1 ".cpu", $2] = $5
+	if ($4 + 0 > rss[$1] + 0)
+		rss[$1] = $4
+}
 END {
 	ns = split(sizes, S, " ")
 	nf = split(formats, F, " ")
 	printf "kmsrecover benchmark: %s; %d runs of each; seconds as median [min-max]%s\n\n", host, runs, (scale > 1 ? sprintf("; QUICK (sizes / %d)", scale) : "")
 	print "1. Read once into staging, every SHA-256 checked, made durable (syncfs),"
 	print "   against bsdtar alone, bsdtar and sync -f, and bsdtar && sha256sum -c"
-	printf "%-15s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", "archive", "kmsrecover", "bsdtar -xf", "ratio <=1.10", "bsdtar + sync -f", "ratio", "bsdtar && sha -c", "ratio <=0.75"
+	printf "%-17s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", "archive", "kmsrecover", "bsdtar -xf", "ratio <=1.10", "bsdtar + sync -f", "ratio", "bsdtar && sha -c", "ratio <=0.75"
 	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
 		c = S[i] "." F[j]
+		if (collect(c ".stage") == 0)
+			continue
 		r1 = ratio(c ".stage", c ".bsdtar", "/")
 		for (r = 1; r <= runs; r++)
 			if ((c ".bsdtar", r) in v) {
@@ -339,23 +420,23 @@ END {
 			}
 		r2 = ratio(c ".stage", c ".bs", "/")
 		r3 = ratio(c ".stage", c ".bh", "/")
-		printf "%-15s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", c, fig(c ".stage"), fig(c ".bsdtar"), sprintf("%.2f %s", r1, mark(r1, 1.10)), fig(c ".bs"), sprintf("%.2f", r2), fig(c ".bh"), sprintf("%.2f %s", r3, mark(r3, 0.75))
+		printf "%-17s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", c, fig(c ".stage"), fig(c ".bsdtar"), sprintf("%.2f %s", r1, mark(r1, 1.10)), fig(c ".bs"), sprintf("%.2f", r2), fig(c ".bh"), sprintf("%.2f %s", r3, mark(r3, 0.75))
 	}
 	print ""
 	print "2. kmsrecover verify (read through, change nothing) against bsdtar -xOf A | sha256sum"
-	printf "%-15s %-19s %-19s %-7s %-19s %s\n", "archive", "kmsrecover verify", "bsdtar | sha256sum", "ratio", "bsdtar -xOf >null", "ratio"
+	printf "%-17s %-19s %-19s %-7s %-19s %s\n", "archive", "kmsrecover verify", "bsdtar | sha256sum", "ratio", "bsdtar -xOf >null", "ratio"
 	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
 		c = S[i] "." F[j]
-		printf "%-15s %-19s %-19s %-7s %-19s %.2f\n", c, fig(c ".verify"), fig(c ".stream"), sprintf("%.2f", ratio(c ".verify", c ".stream", "/")), fig(c ".streamx"), ratio(c ".verify", c ".streamx", "/")
+		printf "%-17s %-19s %-19s %-7s %-19s %.2f\n", c, fig(c ".verify"), fig(c ".stream"), sprintf("%.2f", ratio(c ".verify", c ".stream", "/")), fig(c ".streamx"), ratio(c ".verify", c ".streamx", "/")
 	}
 	print ""
 	print "3. Downtime: the report s downtime_seconds, stop request to service running (kmsim),"
 	print "   and the whole batch recovery (tar) with its peak RSS"
-	printf "%-15s %-19s %-12s %-19s %s\n", "Kmsdata", "downtime", "target <=2", "whole recovery", "peak RSS"
+	printf "%-17s %-19s %-12s %-19s %s\n", "Kmsdata", "downtime", "target <=2", "whole recovery", "peak RSS"
 	for (i = 1; i <= ns; i++) {
 		c = S[i]
 		d[i] = ratio(c ".downtime")
-		printf "%-15s %-19s %-12s %-19s %.1f MiB\n", c, fig(c ".downtime"), mark(d[i], 2), fig(c ".recover"), mib(rss[c ".recover"])
+		printf "%-17s %-19s %-12s %-19s %.1f MiB\n", c, fig(c ".downtime"), mark(d[i], 2), fig(c ".recover"), mib(rss[c ".recover"])
 	}
 	if (ns == 2 && d[1] > 0 && d[2] > 0) {
 		spread = (d[1] > d[2] ? d[1] / d[2] : d[2] / d[1]) - 1
@@ -363,24 +444,25 @@ END {
 	}
 	print ""
 	print "4. Quarantine (step 3) of a Kmsdata of 100,000 files, against mv and rm -rf"
-	printf "%-15s %-19s %-19s %-13s %-19s %s\n", "", "kmsrecover", "mv", "ratio <=1.20", "rm -rf", "ratio"
+	printf "%-17s %-19s %-19s %-13s %-19s %s\n", "", "kmsrecover", "mv", "ratio <=1.20", "rm -rf", "ratio"
 	rq = ratio("quarantine", "quarantine.mv", "/")
-	printf "%-15s %-19s %-19s %-13s %-19s %.4f\n", "small", fig("quarantine"), fig("quarantine.mv"), sprintf("%.2f %s", rq, mark(rq, 1.2)), fig("quarantine.rm"), ratio("quarantine", "quarantine.rm", "/")
+	printf "%-17s %-19s %-19s %-13s %-19s %.4f\n", "small", fig("quarantine"), fig("quarantine.mv"), sprintf("%.2f %s", rq, mark(rq, 1.2)), fig("quarantine.rm"), ratio("quarantine", "quarantine.rm", "/")
 	print ""
 	print "5. The curses gauge: the same read through (validate, tar) under tmux with the wizard"
-	print "   against batch"
-	printf "%-15s %-19s %-19s %s\n", "", "wizard", "batch", "cost <=3 %"
+	print "   against batch; wall time, and the process s CPU time (steadier on a busy machine)"
+	printf "%-17s %-19s %-19s %-16s %s\n", "", "wizard", "batch", "cost <=3 %", "CPU cost"
 	for (i = 1; i <= ns; i++) {
 		c = S[i]
 		rg = ratio(c ".gauge.curses", c ".gauge.batch", "/")
-		printf "%-15s %-19s %-19s %s\n", c, fig(c ".gauge.curses"), fig(c ".gauge.batch"), rg < 0 ? "-" : sprintf("%+.1f %% %s", (rg - 1) * 100, mark(rg, 1.03))
+		rc = ratio(c ".gauge.curses.cpu", c ".gauge.batch.cpu", "/")
+		printf "%-17s %-19s %-19s %-16s %s\n", c, fig(c ".gauge.curses"), fig(c ".gauge.batch"), rg < 0 ? "-" : sprintf("%+.1f %% %s", (rg - 1) * 100, mark(rg, 1.03)), rc < 0 ? "-" : sprintf("%+.1f %% %s", (rc - 1) * 100, mark(rc, 1.03))
 	}
 	print ""
 	print "6. Peak resident memory of each kmsrecover run (target <=24 MiB whatever the size)"
 	worst = 0
 	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
 		c = S[i] "." F[j]
-		printf "%-15s staging %5.1f MiB  verify %5.1f MiB\n", c, mib(rss[c ".stage"]), mib(rss[c ".verify"])
+		printf "%-17s staging %5s MiB  verify %5.1f MiB\n", c, rss[c ".stage"] > 0 ? sprintf("%.1f", mib(rss[c ".stage"])) : "-", mib(rss[c ".verify"])
 		if (rss[c ".stage"] > worst) worst = rss[c ".stage"]
 		if (rss[c ".verify"] > worst) worst = rss[c ".verify"]
 	}
