@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -61,6 +62,13 @@ int manifest_parse_line(const char *s, size_t len, size_t line, char **path,
 #define BACKUP_ARENA (1024 * 1024)
 #define BACKUP_JOB_MAX (BACKUP_ARENA / 4)
 #define BACKUP_PROGRESS_STEP (1024 * 1024)
+/*
+ * Entries are reported one by one up to this many, then at most every
+ * BACKUP_PROGRESS_TICK ns (a screen draws ten times a second; a report per
+ * entry of 100,000 costs more than the drawing).
+ */
+#define BACKUP_PROGRESS_ENTRIES 100
+#define BACKUP_PROGRESS_TICK (20 * 1000 * 1000)
 /* A large file's data is sent to the disk every so often as it is written. */
 #define BACKUP_FLUSH_STEP (8 * 1024 * 1024)
 /* Deeper trees are refused: Kmsdata is flat, and every walk holds one fd a level. */
@@ -245,6 +253,7 @@ struct backup_run {
 	uint64_t bytes;
 	uint64_t declared;
 	uint64_t last_progress;
+	int64_t last_report; /* CLOCK_MONOTONIC, ns */
 	int flush_fd;     /* the file being written, opened to start its writeback; -1 */
 	int64_t flushed;  /* its bytes sent to the disk so far */
 	char *cause;
@@ -1539,6 +1548,15 @@ backup_leave(struct backup_run *run)
 	return 0;
 }
 
+static int64_t
+backup_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Reports progress (from the original cwd); stops when the operator asks. */
 static int
 backup_report(struct backup_run *run)
@@ -1552,6 +1570,7 @@ backup_report(struct backup_run *run)
 	st.files_done = run->files;
 	st.current = run->current;
 	run->last_progress = st.bytes_done;
+	run->last_report = backup_now();
 	if (backup_leave(run) != 0)
 		return -1;
 	r = progress_update(run->progress, &st);
@@ -1560,6 +1579,14 @@ backup_report(struct backup_run *run)
 	if (r != 0)
 		return backup_error(run, _("Reading the backup was stopped by the operator."));
 	return 0;
+}
+
+/* Whether a new entry is worth a report (see BACKUP_PROGRESS_ENTRIES). */
+static int
+backup_report_due(const struct backup_run *run)
+{
+	return run->entries < BACKUP_PROGRESS_ENTRIES ||
+	    backup_now() - run->last_report >= BACKUP_PROGRESS_TICK;
 }
 
 static int
@@ -2215,7 +2242,7 @@ backup_entry(struct backup_run *run, struct archive_entry *e)
 	free(run->shown);
 	run->current = xstrdup(name != NULL ? name : "");
 	run->shown = backup_shown(run->current);
-	if (backup_report(run) != 0)
+	if (backup_report_due(run) && backup_report(run) != 0)
 		return -1;
 	if (name == NULL || *name == '\0')
 		return backup_error(run, _("The backup holds an entry whose name cannot be read."));

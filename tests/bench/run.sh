@@ -13,6 +13,10 @@
 #                        time is the disk's 100,000 files, not the format's)
 #   BENCH_TMPDIR=DIR     where the data goes (default /tmp; needs ~14 GB)
 #   BENCH_KEEP=1         keep the data folder (it is removed otherwise)
+#   BENCH_REPORT=FILE    only print the report of an earlier run's figures
+#
+# The figures go to bench-results.txt in the build tree as they come, the
+# report to bench-report.txt.
 #
 # The data (tests/bench/mkdata.c, a fixed seed): "realistic" is a KM
 # Server's Kmsdata, one 512 MiB Kmsmdb.edb and 40 edb*.log of 5 MiB;
@@ -45,6 +49,133 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say() { printf '%s\n' "bench: [$(($(date +%s) - started)) s] $*" >&2; }
 die() { say "$*"; exit 1; }
+
+# The report: medians [min..max] of each measure; ratios are the medians
+# of the per-run ratios (each run's two figures were taken side by side).
+# The results file starts with "# key value" lines saying how it was made.
+report() { # report RESULTS
+	awk '
+function sort(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+}
+# collect(KEY[, KEY2[, OP]]): the runs of KEY (+ or / KEY2), sorted into x[]; their count
+function collect(k, k2, op,    r, n, val) {
+	n = 0
+	for (r = 1; r <= runs; r++) {
+		if (!((k, r) in v) || (k2 != "" && !((k2, r) in v)))
+			continue
+		val = v[k, r]
+		if (op == "+") val += v[k2, r]
+		else if (op == "/") val = v[k2, r] > 0 ? val / v[k2, r] : 0
+		x[++n] = val
+	}
+	sort(x, n)
+	return n
+}
+function med(n) { return n == 0 ? 0 : n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
+function fig(k, k2, op,    n) {
+	n = collect(k, k2, op)
+	if (n == 0) return "-"
+	return sprintf("%.2f [%.2f-%.2f]", med(n), x[1], x[n])
+}
+function ratio(k, k2, op,    n) { n = collect(k, k2, op); return n == 0 ? -1 : med(n) }
+function mark(r, limit) { return r < 0 ? "" : r <= limit ? "ok" : "MISSED" }
+function mib(kb) { return kb / 1024 }
+$1 == "#" {
+	key = $2
+	$1 = $2 = ""
+	sub(/^ +/, "")
+	meta[key] = $0
+	next
+}
+{
+	v[$1, $2] = $3
+	v[$1 ".cpu", $2] = $5
+	if ($4 + 0 > rss[$1] + 0)
+		rss[$1] = $4
+}
+END {
+	runs = meta["runs"]
+	scale = meta["scale"]
+	host = meta["host"]
+	ns = split(meta["sizes"], S, " ")
+	nf = split(meta["formats"], F, " ")
+	printf "kmsrecover benchmark: %s; %d runs of each; seconds as median [min-max]%s\n\n", host, runs, (scale > 1 ? sprintf("; QUICK (sizes / %d)", scale) : "")
+	print "1. Read once into staging, every SHA-256 checked, made durable (syncfs),"
+	print "   against bsdtar alone, bsdtar and sync -f, and bsdtar && sha256sum -c"
+	printf "%-17s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", "archive", "kmsrecover", "bsdtar -xf", "ratio <=1.10", "bsdtar + sync -f", "ratio", "bsdtar && sha -c", "ratio <=0.75"
+	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
+		c = S[i] "." F[j]
+		if (collect(c ".stage") == 0)
+			continue
+		r1 = ratio(c ".stage", c ".bsdtar", "/")
+		for (r = 1; r <= runs; r++)
+			if ((c ".bsdtar", r) in v) {
+				v[c ".bs", r] = v[c ".bsdtar", r] + v[c ".sync", r]
+				v[c ".bh", r] = v[c ".bsdtar", r] + v[c ".shacheck", r]
+			}
+		r2 = ratio(c ".stage", c ".bs", "/")
+		r3 = ratio(c ".stage", c ".bh", "/")
+		printf "%-17s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", c, fig(c ".stage"), fig(c ".bsdtar"), sprintf("%.2f %s", r1, mark(r1, 1.10)), fig(c ".bs"), sprintf("%.2f", r2), fig(c ".bh"), sprintf("%.2f %s", r3, mark(r3, 0.75))
+	}
+	print ""
+	print "2. kmsrecover verify (read through, change nothing) against bsdtar -xOf A | sha256sum"
+	printf "%-17s %-19s %-19s %-7s %-19s %s\n", "archive", "kmsrecover verify", "bsdtar | sha256sum", "ratio", "bsdtar -xOf >null", "ratio"
+	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
+		c = S[i] "." F[j]
+		printf "%-17s %-19s %-19s %-7s %-19s %.2f\n", c, fig(c ".verify"), fig(c ".stream"), sprintf("%.2f", ratio(c ".verify", c ".stream", "/")), fig(c ".streamx"), ratio(c ".verify", c ".streamx", "/")
+	}
+	print ""
+	print "3. Downtime: the report s downtime_seconds, stop request to service running (kmsim),"
+	print "   and the whole batch recovery (tar) with its peak RSS"
+	printf "%-17s %-19s %-12s %-19s %s\n", "Kmsdata", "downtime", "target <=2", "whole recovery", "peak RSS"
+	for (i = 1; i <= ns; i++) {
+		c = S[i]
+		d[i] = ratio(c ".downtime")
+		printf "%-17s %-19s %-12s %-19s %.1f MiB\n", c, fig(c ".downtime"), mark(d[i], 2), fig(c ".recover"), mib(rss[c ".recover"])
+	}
+	if (ns == 2 && d[1] > 0 && d[2] > 0) {
+		spread = (d[1] > d[2] ? d[1] / d[2] : d[2] / d[1]) - 1
+		printf "downtimes within %.0f %% of each other (target <=10 %%): %s\n", spread * 100, mark(spread, 0.10)
+	}
+	print ""
+	print "4. Quarantine (step 3) of a Kmsdata of 100,000 files, against mv and rm -rf"
+	printf "%-17s %-19s %-19s %-13s %-19s %s\n", "", "kmsrecover", "mv", "ratio <=1.20", "rm -rf", "ratio"
+	rq = ratio("quarantine", "quarantine.mv", "/")
+	printf "%-17s %-19s %-19s %-13s %-19s %.4f\n", "small", fig("quarantine"), fig("quarantine.mv"), sprintf("%.2f %s", rq, mark(rq, 1.2)), fig("quarantine.rm"), ratio("quarantine", "quarantine.rm", "/")
+	print ""
+	print "5. The curses gauge: the same read through (validate, tar) under tmux with the wizard"
+	print "   against batch; wall time, and the process s CPU time (steadier on a busy machine)"
+	printf "%-17s %-19s %-19s %-16s %s\n", "", "wizard", "batch", "cost <=3 %", "CPU cost"
+	for (i = 1; i <= ns; i++) {
+		c = S[i]
+		rg = ratio(c ".gauge.curses", c ".gauge.batch", "/")
+		rc = ratio(c ".gauge.curses.cpu", c ".gauge.batch.cpu", "/")
+		printf "%-17s %-19s %-19s %-16s %s\n", c, fig(c ".gauge.curses"), fig(c ".gauge.batch"), (rg < 0 ? "-" : sprintf("%+.1f %% %s", (rg - 1) * 100, mark(rg, 1.03))), (rc < 0 ? "-" : sprintf("%+.1f %% %s", (rc - 1) * 100, mark(rc, 1.03)))
+	}
+	print ""
+	print "6. Peak resident memory of each kmsrecover run (target <=24 MiB whatever the size)"
+	worst = 0
+	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
+		c = S[i] "." F[j]
+		printf "%-17s staging %5s MiB  verify %5.1f MiB\n", c, (rss[c ".stage"] > 0 ? sprintf("%.1f", mib(rss[c ".stage"])) : "-"), mib(rss[c ".verify"])
+		if (rss[c ".stage"] > worst) worst = rss[c ".stage"]
+		if (rss[c ".verify"] > worst) worst = rss[c ".verify"]
+	}
+	for (i = 1; i <= ns; i++) {
+		if (rss[S[i] ".recover"] > worst) worst = rss[S[i] ".recover"]
+		if (rss[S[i] ".gauge.curses"] > worst) worst = rss[S[i] ".gauge.curses"]
+	}
+	printf "largest: %.1f MiB %s\n", mib(worst), mark(worst, 24 * 1024)
+	printf "\n(%s s in all)\n", meta["elapsed"]
+}' "$1" || return 1
+}
+
+if [ -n "${BENCH_REPORT:-}" ]; then
+	report "$BENCH_REPORT"
+	exit
+fi
 
 [ -x "$KMSRECOVER" ] && [ -x "$KMSIM" ] || die "run me from the build tree (make bench)"
 for tool in bsdtar sha256sum tmux cc; do
@@ -95,7 +226,7 @@ measure() {
 		return 1
 	fi
 	read -r secs rss _ _ cpu <"$B/m.out"
-	echo "$key $run $secs $rss $cpu" >>"$B/results"
+	echo "$key $run $secs $rss $cpu" >>"$results"
 }
 
 # backend KEY DRIVER-ARGS...: a timed backend call (see driver.c).
@@ -108,7 +239,7 @@ backend() {
 		return 1
 	fi
 	read -r secs rss _ _ cpu <"$B/m.out"
-	echo "$key $run $secs $rss $cpu" >>"$B/results"
+	echo "$key $run $secs $rss $cpu" >>"$results"
 }
 
 # The data: a tree per size, its manifest, an archive per format.
@@ -266,7 +397,7 @@ bench_gauge() { # bench_gauge SIZE
 	[ -s "$B/g.out" ] || { say "the wizard run failed:"; cat "$B/g.log" >&2; return 1; }
 	read -r secs rss _ _ cpu <"$B/g.out"
 	rm -f "$B/g.out"
-	echo "$1.gauge.curses $run $secs $rss $cpu" >>"$B/results"
+	echo "$1.gauge.curses $run $secs $rss $cpu" >>"$results"
 }
 
 # A whole batch recovery against a kmsim world whose Kmsdata is the tree
@@ -315,11 +446,17 @@ bench_recover() { # bench_recover SIZE
 		--backup "$w/backup.tar" --startup-disk "$w/media/usb" --keep-quarantine \
 		--report-json "$w/report.json" || return 1
 	down=$(sed -n 's/.*"downtime_seconds": \([0-9.]*\).*/\1/p' "$w/report.json")
-	echo "$1.downtime $run ${down:-nan} 0" >>"$B/results"
+	echo "$1.downtime $run ${down:-nan} 0" >>"$results"
 	trash "$w"/server/Kmsdata.pre-recovery-*
 }
 
-: >"$B/results"
+results=$builddir/bench-results.txt
+{
+	echo "# runs $runs"
+	echo "# scale $scale"
+	echo "# sizes $sizes"
+	echo "# formats $formats"
+} >"$results"
 mkdir "$B/trash"
 trash_n=0
 run=0
@@ -363,115 +500,7 @@ for size in $sizes; do
 	empty_trash many
 done
 
-# The report: medians [min..max] of each measure; ratios are the medians
-# of the per-run ratios (each run's two figures were taken side by side).
-report() {
-	awk -v runs="$runs" -v scale="$scale" -v elapsed="$(($(date +%s) - started))" \
-		-v host="$(uname -sr), $(nproc) cores, load $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" -v sizes="$sizes" -v formats="$formats" '
-function sort(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-}
-# collect(KEY[, KEY2[, OP]]): the runs of KEY (+ or / KEY2), sorted into x[]; their count
-function collect(k, k2, op,    r, n, val) {
-	n = 0
-	for (r = 1; r <= runs; r++) {
-		if (!((k, r) in v) || (k2 != "" && !((k2, r) in v)))
-			continue
-		val = v[k, r]
-		if (op == "+") val += v[k2, r]
-		else if (op == "/") val = v[k2, r] > 0 ? val / v[k2, r] : 0
-		x[++n] = val
-	}
-	sort(x, n)
-	return n
-}
-function med(n) { return n == 0 ? 0 : n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
-function fig(k, k2, op,    n) {
-	n = collect(k, k2, op)
-	if (n == 0) return "-"
-	return sprintf("%.2f [%.2f-%.2f]", med(n), x[1], x[n])
-}
-function ratio(k, k2, op,    n) { n = collect(k, k2, op); return n == 0 ? -1 : med(n) }
-function mark(r, limit) { return r < 0 ? "" : r <= limit ? "ok" : "MISSED" }
-function mib(kb) { return kb / 1024 }
-{
-	v[$1, $2] = $3
-	v[$1 ".cpu", $2] = $5
-	if ($4 + 0 > rss[$1] + 0)
-		rss[$1] = $4
-}
-END {
-	ns = split(sizes, S, " ")
-	nf = split(formats, F, " ")
-	printf "kmsrecover benchmark: %s; %d runs of each; seconds as median [min-max]%s\n\n", host, runs, (scale > 1 ? sprintf("; QUICK (sizes / %d)", scale) : "")
-	print "1. Read once into staging, every SHA-256 checked, made durable (syncfs),"
-	print "   against bsdtar alone, bsdtar and sync -f, and bsdtar && sha256sum -c"
-	printf "%-17s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", "archive", "kmsrecover", "bsdtar -xf", "ratio <=1.10", "bsdtar + sync -f", "ratio", "bsdtar && sha -c", "ratio <=0.75"
-	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
-		c = S[i] "." F[j]
-		if (collect(c ".stage") == 0)
-			continue
-		r1 = ratio(c ".stage", c ".bsdtar", "/")
-		for (r = 1; r <= runs; r++)
-			if ((c ".bsdtar", r) in v) {
-				v[c ".bs", r] = v[c ".bsdtar", r] + v[c ".sync", r]
-				v[c ".bh", r] = v[c ".bsdtar", r] + v[c ".shacheck", r]
-			}
-		r2 = ratio(c ".stage", c ".bs", "/")
-		r3 = ratio(c ".stage", c ".bh", "/")
-		printf "%-17s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", c, fig(c ".stage"), fig(c ".bsdtar"), sprintf("%.2f %s", r1, mark(r1, 1.10)), fig(c ".bs"), sprintf("%.2f", r2), fig(c ".bh"), sprintf("%.2f %s", r3, mark(r3, 0.75))
-	}
-	print ""
-	print "2. kmsrecover verify (read through, change nothing) against bsdtar -xOf A | sha256sum"
-	printf "%-17s %-19s %-19s %-7s %-19s %s\n", "archive", "kmsrecover verify", "bsdtar | sha256sum", "ratio", "bsdtar -xOf >null", "ratio"
-	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
-		c = S[i] "." F[j]
-		printf "%-17s %-19s %-19s %-7s %-19s %.2f\n", c, fig(c ".verify"), fig(c ".stream"), sprintf("%.2f", ratio(c ".verify", c ".stream", "/")), fig(c ".streamx"), ratio(c ".verify", c ".streamx", "/")
-	}
-	print ""
-	print "3. Downtime: the report s downtime_seconds, stop request to service running (kmsim),"
-	print "   and the whole batch recovery (tar) with its peak RSS"
-	printf "%-17s %-19s %-12s %-19s %s\n", "Kmsdata", "downtime", "target <=2", "whole recovery", "peak RSS"
-	for (i = 1; i <= ns; i++) {
-		c = S[i]
-		d[i] = ratio(c ".downtime")
-		printf "%-17s %-19s %-12s %-19s %.1f MiB\n", c, fig(c ".downtime"), mark(d[i], 2), fig(c ".recover"), mib(rss[c ".recover"])
-	}
-	if (ns == 2 && d[1] > 0 && d[2] > 0) {
-		spread = (d[1] > d[2] ? d[1] / d[2] : d[2] / d[1]) - 1
-		printf "downtimes within %.0f %% of each other (target <=10 %%): %s\n", spread * 100, mark(spread, 0.10)
-	}
-	print ""
-	print "4. Quarantine (step 3) of a Kmsdata of 100,000 files, against mv and rm -rf"
-	printf "%-17s %-19s %-19s %-13s %-19s %s\n", "", "kmsrecover", "mv", "ratio <=1.20", "rm -rf", "ratio"
-	rq = ratio("quarantine", "quarantine.mv", "/")
-	printf "%-17s %-19s %-19s %-13s %-19s %.4f\n", "small", fig("quarantine"), fig("quarantine.mv"), sprintf("%.2f %s", rq, mark(rq, 1.2)), fig("quarantine.rm"), ratio("quarantine", "quarantine.rm", "/")
-	print ""
-	print "5. The curses gauge: the same read through (validate, tar) under tmux with the wizard"
-	print "   against batch; wall time, and the process s CPU time (steadier on a busy machine)"
-	printf "%-17s %-19s %-19s %-16s %s\n", "", "wizard", "batch", "cost <=3 %", "CPU cost"
-	for (i = 1; i <= ns; i++) {
-		c = S[i]
-		rg = ratio(c ".gauge.curses", c ".gauge.batch", "/")
-		rc = ratio(c ".gauge.curses.cpu", c ".gauge.batch.cpu", "/")
-		printf "%-17s %-19s %-19s %-16s %s\n", c, fig(c ".gauge.curses"), fig(c ".gauge.batch"), rg < 0 ? "-" : sprintf("%+.1f %% %s", (rg - 1) * 100, mark(rg, 1.03)), rc < 0 ? "-" : sprintf("%+.1f %% %s", (rc - 1) * 100, mark(rc, 1.03))
-	}
-	print ""
-	print "6. Peak resident memory of each kmsrecover run (target <=24 MiB whatever the size)"
-	worst = 0
-	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
-		c = S[i] "." F[j]
-		printf "%-17s staging %5s MiB  verify %5.1f MiB\n", c, rss[c ".stage"] > 0 ? sprintf("%.1f", mib(rss[c ".stage"])) : "-", mib(rss[c ".verify"])
-		if (rss[c ".stage"] > worst) worst = rss[c ".stage"]
-		if (rss[c ".verify"] > worst) worst = rss[c ".verify"]
-	}
-	for (i = 1; i <= ns; i++) {
-		if (rss[S[i] ".recover"] > worst) worst = rss[S[i] ".recover"]
-		if (rss[S[i] ".gauge.curses"] > worst) worst = rss[S[i] ".gauge.curses"]
-	}
-	printf "largest: %.1f MiB %s\n", mib(worst), mark(worst, 24 * 1024)
-	printf "\n(%d s in all)\n", elapsed
-}' "$B/results"
-}
-report | tee "$builddir/bench-report.txt"
+echo "# host $(uname -sr), $(nproc) cores, load $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" >>"$results"
+echo "# elapsed $(($(date +%s) - started))" >>"$results"
+report "$results" >"$builddir/bench-report.txt" || die "the report failed; the figures are in $results"
+cat "$builddir/bench-report.txt"
