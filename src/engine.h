@@ -46,6 +46,7 @@ struct recovery {
 	char *state_plain; /* the same without the advice */
 	char *cause; /* the last failure, for the report */
 	int rolled_back;
+	int declined; /* the operator said no or quit at a confirmation */
 	int started_iso_set;
 	char *started_iso;
 };

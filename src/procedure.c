@@ -126,10 +126,12 @@ recovery_step_result(enum fe_step_state s)
 }
 
 static const char *
-recovery_outcome(int code, int dry_run)
+recovery_outcome(const struct recovery *r, int code)
 {
-	if (dry_run)
+	if (r->opt->dry_run)
 		return code == EXIT_RECOVERED ? "dry run" : "dry run failed";
+	if (r->declined)
+		return "stopped by the operator";
 	switch (code) {
 	case EXIT_RECOVERED:
 		return "recovered";
@@ -160,7 +162,7 @@ recovery_report(struct recovery *r, int code, const char *quarantine)
 		rs[i].result = recovery_step_result(r->steps[i].state);
 	}
 	rep.task = "recover";
-	rep.outcome = recovery_outcome(code, r->opt->dry_run);
+	rep.outcome = recovery_outcome(r, code);
 	rep.exit_code = code;
 	rep.started = r->started_iso;
 	rep.finished = finished;
@@ -237,7 +239,8 @@ recovery_summary(struct recovery *r, int code, const char *quarantine, const cha
 	if (r->journal->backup_sha256 != NULL && *r->journal->backup_sha256 != '\0')
 		summary_add(lines, &n, owned, _("SHA-256:"), xstrdup(r->journal->backup_sha256));
 	if (r->staged_ok)
-		summary_add(lines, &n, owned, _("Restored:"),
+		summary_add(lines, &n, owned,
+		    r->steps[STEP_4].state == FE_STEP_DONE ? _("Restored:") : _("Checked and staged:"),
 		    xasprintf(Q_("%1$" PRIu64 " file, %2$" PRIu64 " bytes",
 				  "%1$" PRIu64 " files, %2$" PRIu64 " bytes", r->staged.files),
 			r->staged.files, r->staged.bytes));
@@ -275,7 +278,7 @@ recovery_finish(struct recovery *r, int code)
 		r->steps[STEP_F].state = FE_STEP_DONE;
 	}
 	transcript_write(&r->transcript, "outcome: %s (exit %d)",
-	    recovery_outcome(code, r->opt->dry_run), code);
+	    recovery_outcome(r, code), code);
 	report = recovery_report(r, code, quarantine);
 	recovery_summary(r, code, quarantine, report, demo_line);
 	if (!r->opt->dry_run && (r->journal->phase == JOURNAL_STARTED) &&
@@ -323,7 +326,8 @@ recovery_steps(struct recovery *r, int first)
 			continue;
 		}
 		if (ret != -1) {
-			r->steps[i].state = FE_STEP_FAILED;
+			/* A step the operator declined did not fail: it was not run. */
+			r->steps[i].state = r->declined ? FE_STEP_PENDING : FE_STEP_FAILED;
 			return ret;
 		}
 		r->steps[i].state = FE_STEP_DONE;

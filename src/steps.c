@@ -134,6 +134,7 @@ recovery_confirm(struct recovery *r, const char *key, const char *title, const c
 		free(cause);
 		return EXIT_USAGE;
 	}
+	r->declined = 1;
 	recovery_note(r, FE_WARNING, NULL, "%s", r->state_text);
 	return EXIT_FAILED;
 }

@@ -414,6 +414,7 @@ tmux_keys Enter
 expect "quit: the summary" 'The recovery did not complete'
 ! grep -q 'does not unlock' "$T/screen"
 ok $? "quit: the summary does not blame the password refused before the right one"
+hides '\[ failed \]' "quit: the step declined is not marked failed"
 tmux_keys Enter
 ended 1
 check "quit: a journal is left" test -s "$D/state/journal"
