@@ -925,15 +925,18 @@ kmsim_db_open(const char *dir, const char *alpha, size_t alpha_len, struct kmsim
 	const char *why = NULL;
 	size_t len = 0;
 	char *path = kmsim_xasprintf("%s/%s", dir, KMSIM_DB_NAME);
-	int fd;
+	int fd, parsed = 0;
 
 	*dbp = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		why = strerror(errno);
-	else if (kmsim_read_fd(fd, KMSIM_DB_SIZE_MAX, &data, &len, &why) == 0)
-		kmsim_db_parse(data, len, &l, &why);
-	if (why != NULL) {
-		r = kmsim_db_damaged(file, cause, dir, KMSIM_DB_NAME, "%s", why);
+	else if (kmsim_read_fd(fd, KMSIM_DB_SIZE_MAX, &data, &len, &why) == 0 &&
+	    kmsim_db_parse(data, len, &l, &why) == 0)
+		parsed = 1;
+	/* l is filled only by a successful parse: nothing reads it otherwise. */
+	if (!parsed) {
+		r = kmsim_db_damaged(
+		    file, cause, dir, KMSIM_DB_NAME, "%s", why != NULL ? why : "cannot be read");
 		goto out;
 	}
 	if ((r = kmsim_db_check_logs(dir, &l, file, cause)) != KMSIM_DB_OK)

@@ -46,6 +46,7 @@
 #include "digest.h"
 #include "fault.h"
 #include "i18n.h"
+#include "mkbackup.h"
 #include "secret.h"
 #include "xmalloc.h"
 
@@ -69,6 +70,8 @@ int manifest_parse_line(const char *s, size_t len, size_t line, char **path,
  */
 #define BACKUP_PROGRESS_ENTRIES 100
 #define BACKUP_PROGRESS_TICK (20 * 1000 * 1000)
+/* Files up to this size are hashed on the reading thread (backup_hash_zeros). */
+#define BACKUP_HASH_HERE_MAX (64 * 1024)
 /* A large file's data is sent to the disk every so often as it is written. */
 #define BACKUP_FLUSH_STEP (8 * 1024 * 1024)
 /* Deeper trees are refused: Kmsdata is flat, and every walk holds one fd a level. */
@@ -87,6 +90,10 @@ int manifest_parse_line(const char *s, size_t len, size_t line, char **path,
 #define BACKUP_ITERATIONS 10000
 #define BACKUP_KEY_LEN 32
 #define BACKUP_IV_LEN 16
+#define BACKUP_HMAC_LABEL "kmsrecover-hmac-v1"
+#define BACKUP_HMAC_HEAD "kmsrecover-hmac-sha256 1 "
+#define BACKUP_HMAC_ITERATIONS_MAX 100000000
+#define BACKUP_HMAC_TEXT_MAX 255
 
 #define BACKUP_DISK_FLAGS                                                                          \
 	(ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS |           \
@@ -101,19 +108,34 @@ enum backup_rec_type {
 	BACKUP_REC_META /* MANIFEST.sha256 or BACKUP.INFO: read, not written */
 };
 
+/* A record's state (bits). */
+#define BACKUP_REC_HASHED 0x01  /* digest is its data's */
+#define BACKUP_REC_CHANGED 0x02 /* a later link brought other data than the first */
+#define BACKUP_REC_OPEN 0x04    /* an empty file: a later link (cpio's last) may bring the data */
+#define BACKUP_REC_EARLY 0x08   /* its manifest line was checked as it was read */
+#define BACKUP_REC_BAD 0x10     /* its manifest line does not match its data */
+
 /*
  * A path: what the backup holds there and what its manifest lists. The
- * manifest may come last, so every path is kept to the end: about 90 bytes
- * and the path itself, which is what a backup's number of entries costs in
- * memory (its data is never held).
+ * manifest may come last, so every path is kept to the end: 48 bytes and
+ * the path itself, which is what a backup's number of entries costs in
+ * memory (its data is never held). One digest is enough: a manifest line
+ * read after its file's data was hashed is checked at once (the usual
+ * case, MANIFEST.sha256 last); one read before waits in recs.wants.
  */
 struct backup_rec {
-	uint64_t name;      /* the normalised path: an offset into recs.names */
-	uint32_t canon;     /* the record holding the data: itself, or a hard link's target */
-	uint32_t line;      /* the line of MANIFEST.sha256 listing it; 0 when not listed */
-	unsigned char type; /* enum backup_rec_type */
+	uint32_t name;       /* the normalised path: an offset into recs.names */
+	uint32_t canon;      /* the record holding the data: itself, or a hard link's target */
+	uint32_t line;       /* the line of MANIFEST.sha256 listing it; 0 when not listed */
+	unsigned char type;  /* enum backup_rec_type */
+	unsigned char state; /* BACKUP_REC_* */
 	unsigned char digest[DIGEST_LEN]; /* of its data, once hashed */
-	unsigned char want[DIGEST_LEN];   /* the manifest's */
+};
+
+/* A manifest line waiting for its file's data. */
+struct backup_want {
+	uint32_t rec;
+	unsigned char digest[DIGEST_LEN];
 };
 
 /*
@@ -128,6 +150,9 @@ struct backup_recs {
 	size_t names_alloc;
 	uint32_t *slots; /* index + 1; 0 is empty */
 	size_t nslots;
+	struct backup_want *wants;
+	size_t nwants;
+	size_t wants_alloc;
 };
 
 /*
@@ -162,6 +187,9 @@ struct backup_hasher {
 	uint64_t head;
 	uint64_t tail;
 	struct digest *digest; /* the worker's */
+	EVP_MAC_CTX *mac;      /* NULL, or an HMAC of the stream too: the worker's */
+	unsigned char mac_sum[BACKUP_HMAC_LEN]; /* the HMAC, once the stream's end is reclaimed */
+	int mac_failed;
 	void (*done_fn)(void *, size_t, const unsigned char *);
 	void *arg;
 };
@@ -174,11 +202,15 @@ struct backup_input {
 	struct backup_hasher *hasher; /* the file as stored, from the ring's blocks */
 	unsigned char sum[DIGEST_LEN];
 	EVP_CIPHER_CTX *cipher; /* NULL unless openssl enc */
+	int hmac;               /* FILE.hmac was found: its HMAC is in hmac_want */
+	unsigned char hmac_want[BACKUP_HMAC_LEN];
+	int finished; /* the hasher has ended the stream: sum is set */
 	int eof;
 	int bad_padding;
 	int read_errno;
 	unsigned char *ring; /* BACKUP_RING blocks of BACKUP_BLOCK, read in turn */
 	uint64_t ticket[BACKUP_RING]; /* the hasher's ticket for each block */
+	size_t ring_used[BACKUP_RING]; /* the most each block held: wiped at the end */
 	unsigned int next;
 	unsigned char *plain; /* decrypted data (openssl enc only) */
 	const unsigned char *out; /* out[out_off..out_len) not yet handed on */
@@ -534,12 +566,12 @@ backup_recs_add(struct backup_recs *r, const char *path, enum backup_rec_type ty
 	struct backup_rec *rec;
 	size_t len = strlen(path) + 1;
 
-	if (r->count >= BACKUP_ENTRIES_MAX)
+	if (r->count >= BACKUP_ENTRIES_MAX || r->names_len + len > UINT32_MAX)
 		return SIZE_MAX;
 	backup_recs_grow_index(r);
 	if (r->count % BACKUP_REC_CHUNK == 0) {
 		r->chunk = xreallocarray(
-		    r->chunk, r->count / BACKUP_REC_CHUNK + 1, sizeof *r->chunk);
+		    r->chunk, r->count / BACKUP_REC_CHUNK + 1, sizeof(struct backup_rec *));
 		r->chunk[r->count / BACKUP_REC_CHUNK] =
 		    xreallocarray(NULL, BACKUP_REC_CHUNK, sizeof **r->chunk);
 	}
@@ -549,7 +581,7 @@ backup_recs_add(struct backup_recs *r, const char *path, enum backup_rec_type ty
 	}
 	rec = backup_rec(r, r->count);
 	memset(rec, 0, sizeof *rec);
-	rec->name = r->names_len;
+	rec->name = (uint32_t)r->names_len;
 	memcpy(r->names + r->names_len, path, len);
 	r->names_len += len;
 	rec->type = type;
@@ -568,6 +600,7 @@ backup_recs_free(struct backup_recs *r)
 	free(r->chunk);
 	free(r->names);
 	free(r->slots);
+	free(r->wants);
 	memset(r, 0, sizeof *r);
 }
 
@@ -581,10 +614,34 @@ backup_recs_free(struct backup_recs *r)
  * until their job is done) or copied into the hasher's arena (file data,
  * which libarchive overwrites at its next call). A stream's digest comes
  * back through done_fn, called on the main thread when it reclaims the
- * job, so nothing else is shared with the worker. Memory is bounded: the
+ * job, so nothing else is shared with the worker. The stream of the file
+ * as stored also feeds the HMAC of FILE.hmac, when there is one, on the
+ * same worker (set up before its first job). Memory is bounded: the
  * main thread waits when the ring or the arena is full. Without a thread
  * (pthread_create failed) each job is done at once, in the caller.
  */
+
+/* Bytes of the stream into its digest, and into its HMAC when it has one. */
+static void
+backup_hasher_add(struct backup_hasher *h, const void *buf, size_t len)
+{
+	digest_update(h->digest, buf, len);
+	if (h->mac != NULL && EVP_MAC_update(h->mac, buf, len) != 1)
+		h->mac_failed = 1;
+}
+
+/* The stream's end: its digest into out, its HMAC into mac_sum. */
+static void
+backup_hasher_end(struct backup_hasher *h, unsigned char out[DIGEST_LEN])
+{
+	size_t n = 0;
+
+	digest_final(h->digest, out);
+	if (h->mac != NULL &&
+	    (EVP_MAC_final(h->mac, h->mac_sum, &n, sizeof h->mac_sum) != 1 ||
+	        n != sizeof h->mac_sum))
+		h->mac_failed = 1;
+}
 
 static void
 backup_job_run(struct backup_hasher *h, struct backup_job *j)
@@ -594,16 +651,16 @@ backup_job_run(struct backup_hasher *h, struct backup_job *j)
 
 	switch (j->kind) {
 	case BACKUP_JOB_DATA:
-		digest_update(h->digest, j->data, j->len);
+		backup_hasher_add(h, j->data, j->len);
 		break;
 	case BACKUP_JOB_ZEROS:
 		for (left = j->len; left > 0; left -= n) {
 			n = left < sizeof zeros ? left : sizeof zeros;
-			digest_update(h->digest, zeros, n);
+			backup_hasher_add(h, zeros, n);
 		}
 		break;
 	case BACKUP_JOB_FINAL:
-		digest_final(h->digest, j->digest);
+		backup_hasher_end(h, j->digest);
 		break;
 	}
 }
@@ -675,10 +732,12 @@ backup_hasher_free(struct backup_hasher *h)
 	pthread_cond_destroy(&h->room);
 	pthread_mutex_destroy(&h->lock);
 	if (h->arena != NULL) {
-		OPENSSL_cleanse(h->arena, BACKUP_ARENA);
+		/* Only what was written: a small backup leaves most pages untouched. */
+		OPENSSL_cleanse(h->arena, h->head < BACKUP_ARENA ? (size_t)h->head : BACKUP_ARENA);
 		free(h->arena);
 	}
 	digest_free(h->digest);
+	EVP_MAC_CTX_free(h->mac);
 	free(h);
 }
 
@@ -761,7 +820,7 @@ backup_hasher_update(struct backup_hasher *h, const void *buf, size_t len)
 	size_t n;
 
 	if (!h->threaded) {
-		digest_update(h->digest, buf, len);
+		backup_hasher_add(h, buf, len);
 		return;
 	}
 	for (; len > 0; p += n, len -= n) {
@@ -783,7 +842,7 @@ backup_hasher_lend(struct backup_hasher *h, const void *buf, size_t len)
 	struct backup_job *j;
 
 	if (!h->threaded) {
-		digest_update(h->digest, buf, len);
+		backup_hasher_add(h, buf, len);
 		return 0;
 	}
 	j = backup_hasher_job(h, BACKUP_JOB_DATA);
@@ -803,7 +862,7 @@ backup_hasher_wait(struct backup_hasher *h, uint64_t ticket)
 static void
 backup_hasher_zeros(struct backup_hasher *h, uint64_t n)
 {
-	struct backup_job j0, *j;
+	struct backup_job j0 = { .kind = BACKUP_JOB_ZEROS }, *j;
 	size_t len;
 
 	for (; n > 0; n -= len) {
@@ -826,7 +885,7 @@ backup_hasher_final(struct backup_hasher *h, size_t tag)
 	struct backup_job *j;
 
 	if (!h->threaded) {
-		digest_final(h->digest, digest);
+		backup_hasher_end(h, digest);
 		h->done_fn(h->arg, tag, digest);
 		return;
 	}
@@ -876,8 +935,11 @@ backup_input_raw(struct backup_input *in, const unsigned char **block)
 		in->read_errno = errno;
 		return -1;
 	}
-	if (n > 0)
+	if (n > 0) {
 		in->ticket[i] = backup_hasher_lend(in->hasher, p, (size_t)n);
+		if ((size_t)n > in->ring_used[i])
+			in->ring_used[i] = (size_t)n;
+	}
 	in->raw_read += (uint64_t)n;
 	*block = p;
 	return n;
@@ -971,6 +1033,169 @@ backup_input_key(struct backup_input *in, const unsigned char *salt, const struc
 out:
 	OPENSSL_cleanse(keyiv, sizeof keyiv);
 	return ret;
+}
+
+int
+backup_hmac_key(const struct secret *passphrase, const unsigned char *salt, int iterations,
+    unsigned char key[BACKUP_HMAC_LEN])
+{
+	unsigned char s[BACKUP_SALT_LEN + sizeof BACKUP_HMAC_LABEL];
+
+	if (passphrase->len > INT_MAX)
+		return -1;
+	memcpy(s, salt, BACKUP_SALT_LEN);
+	memcpy(s + BACKUP_SALT_LEN, BACKUP_HMAC_LABEL, sizeof BACKUP_HMAC_LABEL);
+	return PKCS5_PBKDF2_HMAC(passphrase->data, (int)passphrase->len, s, (int)sizeof s,
+	           iterations, EVP_sha256(), BACKUP_HMAC_LEN, key) == 1
+	    ? 0
+	    : -1;
+}
+
+EVP_MAC_CTX *
+backup_hmac_new(const unsigned char key[BACKUP_HMAC_LEN])
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+	OSSL_PARAM params[2];
+
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (ctx != NULL && EVP_MAC_init(ctx, key, BACKUP_HMAC_LEN, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+	EVP_MAC_free(mac);
+	return ctx;
+}
+
+static int
+backup_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+backup_hmac_parse(const char *text, int *iterations, unsigned char mac[BACKUP_HMAC_LEN])
+{
+	const char *p = text + sizeof BACKUP_HMAC_HEAD - 1;
+	char *end;
+	long v;
+	size_t i;
+	int hi, lo;
+
+	if (strncmp(text, BACKUP_HMAC_HEAD, sizeof BACKUP_HMAC_HEAD - 1) != 0 || *p < '1' ||
+	    *p > '9')
+		return -1;
+	errno = 0;
+	v = strtol(p, &end, 10);
+	if (errno != 0 || *end != '\n' || v < 1 || v > BACKUP_HMAC_ITERATIONS_MAX)
+		return -1;
+	for (p = end + 1, i = 0; i < BACKUP_HMAC_LEN; i++, p += 2) {
+		if ((hi = backup_hex_value(p[0])) < 0 || (lo = backup_hex_value(p[1])) < 0)
+			return -1;
+		mac[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (*p != '\n' && *p != '\0')
+		return -1;
+	*iterations = (int)v;
+	return 0;
+}
+
+/*
+ * FILE.hmac beside an encrypted source: read and its key derived before the
+ * file's first byte goes to the hasher, which then computes the HMAC with
+ * the digest. None there: in->hmac stays 0 (a warning at the end).
+ */
+static int
+backup_hmac_open(struct backup_run *run, const unsigned char *salt)
+{
+	struct backup_input *in = run->in;
+	unsigned char key[BACKUP_HMAC_LEN];
+	char *side = mkbackup_hmac_path(run->opt->source), *shown = backup_shown(side);
+	char text[BACKUP_HMAC_TEXT_MAX + 1];
+	ssize_t n = -1;
+	int fd, iterations = 0, ret = -1;
+
+	fd = open(side, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT) {
+		ret = 0;
+		goto out;
+	}
+	if (fd >= 0)
+		n = backup_read_full(fd, text, sizeof text - 1);
+	if (n < 0) {
+		backup_error(
+		    run, _("Cannot read the HMAC file %1$s: %2$s."), shown, strerror(errno));
+		goto out;
+	}
+	text[n] = '\0';
+	if (backup_hmac_parse(text, &iterations, in->hmac_want) != 0) {
+		backup_error(run,
+		    _("The HMAC file %s is not one kmsrecover wrote: it cannot be used."), shown);
+		goto out;
+	}
+	if (backup_hmac_key(run->opt->passphrase, salt, iterations, key) != 0 ||
+	    (in->hasher->mac = backup_hmac_new(key)) == NULL) {
+		backup_error(
+		    run, _("Cannot derive the key to decrypt the backup %s."), run->shown_source);
+		goto out;
+	}
+	in->hmac = 1;
+	ret = 0;
+out:
+	OPENSSL_cleanse(key, sizeof key);
+	if (fd >= 0)
+		close(fd);
+	free(shown);
+	free(side);
+	return ret;
+}
+
+/* Ends the hasher's stream, once: sum (and the HMAC) are then known. */
+static void
+backup_input_finish(struct backup_input *in)
+{
+	if (in->finished)
+		return;
+	backup_hasher_final(in->hasher, 0);
+	backup_hasher_drain(in->hasher);
+	in->finished = 1;
+}
+
+/*
+ * Compares the file as stored with FILE.hmac, in constant time, having
+ * read what is left of it first (without decrypting: when the reading
+ * stopped early, most often because the file was altered). 0 when it
+ * matches or there is no side file; -1 with the cause otherwise.
+ */
+static int
+backup_hmac_verify(struct backup_run *run)
+{
+	struct backup_input *in = run->in;
+	const unsigned char *raw;
+	ssize_t n = 0;
+
+	if (in == NULL || !in->hmac)
+		return 0;
+	while (!in->eof && in->read_errno == 0 && (n = backup_input_raw(in, &raw)) > 0)
+		;
+	if (n < 0 || in->read_errno != 0)
+		return backup_error(run, _("Cannot read the backup %1$s: %2$s."), run->shown_source,
+		    strerror(in->read_errno));
+	in->eof = 1;
+	backup_input_finish(in);
+	if (in->hasher->mac_failed ||
+	    CRYPTO_memcmp(in->hasher->mac_sum, in->hmac_want, BACKUP_HMAC_LEN) != 0)
+		/* TRANSLATORS: %s is the backup file; FILE.hmac beside it holds its HMAC. */
+		return backup_error(run,
+		    _("The backup %s was altered since it was made (its HMAC does not match), "
+		      "or the passphrase is wrong."),
+		    run->shown_source);
+	return 0;
 }
 
 /* libarchive's read callback for a stream read as it comes. */
@@ -1098,6 +1323,9 @@ backup_read_failed(struct backup_run *run)
 	if (in->read_errno != 0)
 		return backup_error(run, _("Cannot read the backup %1$s: %2$s."), run->shown_source,
 		    strerror(in->read_errno));
+	/* What an altered encrypted file makes of libarchive, told as what it is. */
+	if (in->spool_errno == 0 && backup_hmac_verify(run) != 0)
+		return -1;
 	if (in->spool_errno != 0)
 		return backup_error(run,
 		    _("Cannot write the temporary copy of the 7-Zip backup %1$s: %2$s."),
@@ -1248,7 +1476,6 @@ backup_input_open(struct backup_run *run, int fd, uint64_t size)
 		in->read_errno = errno;
 		return backup_read_failed(run);
 	}
-	in->ticket[0] = backup_hasher_lend(in->hasher, head, (size_t)n);
 	in->raw_read = (uint64_t)n;
 	in->out = head;
 	in->out_len = (size_t)n;
@@ -1263,8 +1490,13 @@ backup_input_open(struct backup_run *run, int fd, uint64_t size)
 			return backup_error(run,
 			    _("Cannot derive the key to decrypt the backup %s."),
 			    run->shown_source);
+		if (backup_hmac_open(run, head + BACKUP_SALT_LEN) != 0)
+			return -1;
 		in->out_len = 0;
 	}
+	/* Only now: the HMAC, when there is one, covers the head too. */
+	in->ticket[0] = backup_hasher_lend(in->hasher, head, (size_t)n);
+	in->ring_used[0] = (size_t)n;
 	if (backup_input_fill(in) < 0)
 		return backup_read_failed(run);
 	return backup_archive_open(run);
@@ -1685,10 +1917,9 @@ backup_remove_tree(int dir_fd, const char *name)
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
 			/* Linux says EISDIR for a folder, POSIX allows EPERM. */
-			if (unlinkat(fd, de->d_name, 0) == 0)
-				removed = 1;
-			else if ((errno == EISDIR || errno == EPERM) &&
-			    backup_remove_tree(fd, de->d_name) == 0)
+			if (unlinkat(fd, de->d_name, 0) == 0 ||
+			    ((errno == EISDIR || errno == EPERM) &&
+			        backup_remove_tree(fd, de->d_name) == 0))
 				removed = 1;
 			else
 				r = -1;
@@ -1759,27 +1990,30 @@ backup_path_clean(const char *name, char **out)
 static int
 backup_check_path(struct backup_run *run, const char *name, char **path)
 {
+	/* Every refusal returns -1 here, where *path is NULL, whatever backup_error does. */
 	switch (backup_path_clean(name, path)) {
 	case BACKUP_PATH_OK:
 		return 0;
 	case BACKUP_PATH_ABSOLUTE:
-		return backup_error(
-		    run, _("The backup entry \"%s\" has an absolute path."), run->shown);
+		backup_error(run, _("The backup entry \"%s\" has an absolute path."), run->shown);
+		break;
 	case BACKUP_PATH_DOTDOT:
-		return backup_error(run,
+		backup_error(run,
 		    _("The backup entry \"%s\" has \"..\" in its path: it would "
 		      "land outside the staging folder."),
 		    run->shown);
+		break;
 	case BACKUP_PATH_LONG:
-		return backup_error(run,
-		    _("The backup entry \"%1$s\" has a path longer than %2$d bytes."), run->shown,
-		    PATH_MAX - 1);
+		backup_error(run, _("The backup entry \"%1$s\" has a path longer than %2$d bytes."),
+		    run->shown, PATH_MAX - 1);
+		break;
 	case BACKUP_PATH_DEEP:
+		backup_error(run,
+		    _("The backup entry \"%1$s\" is nested more than %2$d folders deep."),
+		    run->shown, BACKUP_MAX_DEPTH);
 		break;
 	}
-	return backup_error(run,
-	    _("The backup entry \"%1$s\" is nested more than %2$d folders deep."), run->shown,
-	    BACKUP_MAX_DEPTH);
+	return -1;
 }
 
 /* The entry's type; a hard link (which tar stores without one) is a file. */
@@ -1958,8 +2192,12 @@ static void
 backup_file_digested(void *arg, size_t rec, const unsigned char *digest)
 {
 	struct backup_run *run = arg;
+	struct backup_rec *r = backup_rec(&run->recs, rec);
 
-	memcpy(backup_rec(&run->recs, rec)->digest, digest, DIGEST_LEN);
+	if ((r->state & BACKUP_REC_HASHED) && memcmp(r->digest, digest, DIGEST_LEN) != 0)
+		r->state |= BACKUP_REC_CHANGED;
+	memcpy(r->digest, digest, DIGEST_LEN);
+	r->state |= BACKUP_REC_HASHED;
 }
 
 static int
@@ -2023,17 +2261,41 @@ backup_flush(struct backup_run *run, struct archive_entry *e, int64_t at, int la
 }
 
 /*
+ * A small file is hashed here, on the reading thread: handing it to the
+ * hasher costs more than its SHA-256 (two jobs, a wake-up and a switch of
+ * threads: 4 context switches a file, 400,000 for 100,000 files). Only a
+ * file's own data: a hard link's follows its target's through the hasher,
+ * in order.
+ */
+static void
+backup_hash_zeros(struct backup_run *run, int here, uint64_t n)
+{
+	static const unsigned char zeros[4096];
+	size_t k;
+
+	if (!here) {
+		backup_hasher_zeros(run->hasher, n);
+		return;
+	}
+	for (; n > 0; n -= k) {
+		k = n < sizeof zeros ? (size_t)n : sizeof zeros;
+		digest_update(run->file_digest, zeros, k);
+	}
+}
+
+/*
  * Copies the entry's data (holes read as zeros) and has it hashed, the
- * digest going to record canon.
+ * digest going to record canon (own: canon is the entry's own record).
  */
 static int
-backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon)
+backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon, int own)
 {
+	unsigned char digest[DIGEST_LEN];
 	const void *buf;
 	size_t len;
 	int64_t off, at = 0;
 	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
-	int r;
+	int r, here = own && size >= 0 && size <= BACKUP_HASH_HERE_MAX;
 
 	run->flushed = 0;
 	while ((r = run->ops->data(run, &buf, &len, &off)) > 0) {
@@ -2046,8 +2308,11 @@ backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon)
 		    (size < 0 && off != at))
 			return backup_error(run,
 			    _("The backup entry \"%s\" has its data out of order."), run->shown);
-		backup_hasher_zeros(run->hasher, (uint64_t)(off - at));
-		backup_hasher_update(run->hasher, buf, len);
+		backup_hash_zeros(run, here, (uint64_t)(off - at));
+		if (here)
+			digest_update(run->file_digest, buf, len);
+		else
+			backup_hasher_update(run->hasher, buf, len);
 		at = off + (int64_t)len;
 		run->bytes += len;
 		if (backup_write_block(run, buf, len, off) != 0 ||
@@ -2063,9 +2328,70 @@ backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon)
 		return -1;
 	backup_flush(run, e, at, 1);
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) > at)
-		backup_hasher_zeros(run->hasher, (uint64_t)(archive_entry_size(e) - at));
-	backup_hasher_final(run->hasher, canon);
+		backup_hash_zeros(run, here, (uint64_t)(archive_entry_size(e) - at));
+	if (!here) {
+		backup_hasher_final(run->hasher, canon);
+		return 0;
+	}
+	digest_final(run->file_digest, digest);
+	backup_file_digested(run, canon, digest);
 	return 0;
+}
+
+static int backup_manifest_checks(const struct backup_recs *r, size_t i);
+
+/*
+ * A manifest line's digest for record i: checked at once when its file's
+ * data is hashed for good, else kept in recs.wants until the end. A folder
+ * (or MANIFEST.sha256) never has data to check: it counts as missing then.
+ */
+static void
+backup_manifest_want(struct backup_recs *r, size_t i, const unsigned char want[DIGEST_LEN])
+{
+	struct backup_rec *rec = backup_rec(r, i);
+	const struct backup_rec *data = backup_rec(r, rec->canon);
+
+	if (backup_manifest_checks(r, i) &&
+	    (data->state & (BACKUP_REC_HASHED | BACKUP_REC_OPEN)) == BACKUP_REC_HASHED) {
+		rec->state |= BACKUP_REC_EARLY;
+		if (memcmp(want, data->digest, DIGEST_LEN) != 0)
+			rec->state |= BACKUP_REC_BAD;
+		return;
+	}
+	if (rec->type != BACKUP_REC_LISTED && !backup_manifest_checks(r, i))
+		return;
+	if (r->nwants == r->wants_alloc) {
+		r->wants_alloc = r->wants_alloc == 0 ? 64 : r->wants_alloc * 2;
+		r->wants = xreallocarray(r->wants, r->wants_alloc, sizeof *r->wants);
+	}
+	r->wants[r->nwants].rec = (uint32_t)i;
+	memcpy(r->wants[r->nwants++].digest, want, DIGEST_LEN);
+}
+
+/* At the end, every file hashed: the lines kept waiting are checked. */
+static void
+backup_manifest_wanted(struct backup_recs *r)
+{
+	struct backup_rec *rec;
+	size_t k;
+
+	for (k = 0; k < r->nwants; k++) {
+		rec = backup_rec(r, r->wants[k].rec);
+		if (backup_manifest_checks(r, r->wants[k].rec) &&
+		    memcmp(r->wants[k].digest, backup_rec(r, rec->canon)->digest, DIGEST_LEN) != 0)
+			rec->state |= BACKUP_REC_BAD;
+	}
+}
+
+/* Whether record i's line, checked as it was read, does not match: BAD, or the data changed since. */
+static int
+backup_manifest_bad(const struct backup_recs *r, size_t i)
+{
+	const struct backup_rec *rec = backup_rec(r, i);
+
+	return (rec->state & BACKUP_REC_BAD) ||
+	    ((rec->state & BACKUP_REC_EARLY) &&
+	        (backup_rec(r, rec->canon)->state & BACKUP_REC_CHANGED));
 }
 
 /*
@@ -2082,9 +2408,9 @@ backup_manifest_line(struct backup_run *run, const char *s, size_t len)
 	unsigned char digest[DIGEST_LEN];
 	char *path, *why = NULL;
 	size_t i, line = ++run->manifest_lines;
-	int r;
 
-	if ((r = manifest_parse_line(s, len, line, &path, digest, &why)) <= 0) {
+	/* A blank line (0) leaves why NULL; after an error (-1) no line is read again. */
+	if (manifest_parse_line(s, len, line, &path, digest, &why) <= 0) {
 		run->manifest_cause = why;
 		return;
 	}
@@ -2098,7 +2424,7 @@ backup_manifest_line(struct backup_run *run, const char *s, size_t len)
 		    _("line %1$zu: the same file is listed on line %2$zu"), line, (size_t)rec->line);
 	else {
 		rec->line = (uint32_t)line;
-		memcpy(rec->want, digest, DIGEST_LEN);
+		backup_manifest_want(&run->recs, i, digest);
 	}
 	free(path);
 }
@@ -2147,6 +2473,9 @@ backup_entry_meta(struct backup_run *run, struct archive_entry *e, const char *p
 		return backup_error(run, _("The backup's %s is not a plain file."), run->shown);
 	if ((i = backup_check_new(run, path, BACKUP_REC_META)) == SIZE_MAX)
 		return -1;
+	/* The files before it hashed: their lines are checked as they are read. */
+	if (is_manifest)
+		backup_hasher_drain(run->hasher);
 	while ((r = run->ops->data(run, &buf, &len, &off)) > 0) {
 		digest_update(run->file_digest, buf, len);
 		if (!is_manifest)
@@ -2164,6 +2493,7 @@ backup_entry_meta(struct backup_run *run, struct archive_entry *e, const char *p
 		run->mline_len = 0;
 	}
 	digest_final(run->file_digest, backup_rec(&run->recs, i)->digest);
+	backup_rec(&run->recs, i)->state |= BACKUP_REC_HASHED;
 	run->manifest_found |= is_manifest;
 	return run->cause != NULL ? -1 : r;
 }
@@ -2218,12 +2548,14 @@ backup_entry_tree(struct backup_run *run, struct archive_entry *e, const char *p
 	rec = backup_rec(&run->recs, i);
 	if (rec->type == BACKUP_REC_FILE)
 		run->files++;
+	if (rec->type == BACKUP_REC_FILE && rec->canon == i && archive_entry_size(e) == 0)
+		rec->state |= BACKUP_REC_OPEN;
 	/*
 	 * A hard link shares its target's digest; one carrying data (as the
 	 * last link of a cpio set does) gives the data of both.
 	 */
 	if (rec->type == BACKUP_REC_FILE && (rec->canon == i || archive_entry_size(e) > 0) &&
-	    backup_copy_data(run, e, rec->canon) != 0)
+	    backup_copy_data(run, e, rec->canon, rec->canon == i) != 0)
 		return -1;
 	if (run->disk != NULL && archive_write_finish_entry(run->disk) < ARCHIVE_WARN)
 		return backup_disk_failed(run, NULL);
@@ -2378,6 +2710,7 @@ backup_manifest_compare(struct backup_run *run)
 	size_t i, bad = SIZE_MAX, unlisted = SIZE_MAX, missing = SIZE_MAX;
 	size_t nbad = 0, nunlisted = 0, nmissing = 0;
 
+	backup_manifest_wanted(&run->recs);
 	for (i = 0; i < r->count; i++) {
 		rec = backup_rec(r, i);
 		if (rec->line == 0) {
@@ -2386,8 +2719,7 @@ backup_manifest_compare(struct backup_run *run)
 		} else if (!backup_manifest_checks(r, i)) {
 			if (nmissing++ == 0 || rec->line < backup_rec(r, missing)->line)
 				missing = i;
-		} else if (memcmp(rec->want, backup_rec(r, rec->canon)->digest, DIGEST_LEN) != 0 &&
-		    nbad++ == 0)
+		} else if (backup_manifest_bad(r, i) && nbad++ == 0)
 			bad = i;
 	}
 	if (nbad > 0)
@@ -2459,10 +2791,16 @@ backup_conclude(struct backup_run *run, struct backup_result *result)
 	unsigned char sum[DIGEST_LEN];
 
 	if (run->in != NULL) {
-		backup_hasher_final(run->in->hasher, 0);
-		backup_hasher_drain(run->in->hasher);
+		if (backup_hmac_verify(run) != 0)
+			return -1;
+		backup_input_finish(run->in);
 		memcpy(sum, run->in->sum, DIGEST_LEN);
 		digest_hex(sum, result->sha256);
+		result->hmac_matched = run->in->hmac;
+		if (run->in->cipher != NULL && !run->in->hmac)
+			backup_result_warn(result,
+			    _("The encrypted backup has no HMAC file beside it: tampering with it "
+			      "cannot be detected beyond its MANIFEST.sha256."));
 	}
 	result->bytes_read = backup_bytes_read(run);
 	result->files = run->files;
@@ -2508,6 +2846,8 @@ backup_disk_free(struct backup_run *run)
 static void
 backup_run_free(struct backup_run *run)
 {
+	size_t i;
+
 	backup_disk_free(run);
 	if (run->reader != NULL)
 		archive_read_free(run->reader);
@@ -2517,7 +2857,9 @@ backup_run_free(struct backup_run *run)
 			close(run->in->spool_fd);
 		EVP_CIPHER_CTX_free(run->in->cipher);
 		backup_hasher_free(run->in->hasher);
-		OPENSSL_cleanse(run->in->ring, (size_t)BACKUP_RING * BACKUP_BLOCK);
+		/* What was read into it: a small backup leaves most pages untouched. */
+		for (i = 0; i < BACKUP_RING; i++)
+			OPENSSL_cleanse(run->in->ring + i * BACKUP_BLOCK, run->in->ring_used[i]);
 		free(run->in->ring);
 		if (run->in->plain != NULL) {
 			OPENSSL_cleanse(run->in->plain, BACKUP_BLOCK + EVP_MAX_BLOCK_LENGTH);

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "digest.h"
 #include "progress.h"
 
@@ -40,6 +42,7 @@ struct backup_result {
 	char sha256[DIGEST_HEX_LEN + 1]; /* SHA-256 of the source file as stored; "" for a directory */
 	int manifest_found;
 	uint64_t manifest_entries;
+	int hmac_matched;        /* an encrypted source's FILE.hmac was checked and matched */
 	/*
 	 * The tree to restore, relative to the staging folder: "" or the one top
 	 * folder, when it is named Kmsdata in any case ("Kmsdata"). The manifest's
@@ -73,13 +76,48 @@ int backup_stage(const struct backup_options *opt, int parent_fd, const char *st
     const struct progress *progress, struct backup_result *result, char **cause);
 
 /*
+ * An encrypted source with FILE.hmac beside it (see mkbackup.h) is also
+ * authenticated in the same read: the HMAC of the file as stored is
+ * computed as it is read and compared, in constant time, once the archive
+ * has ended and before the manifest or anything else is accepted. A
+ * mismatch, an unreadable or malformed side file, or a file that cannot be
+ * read to its end fails the staging (the file is then read to its end, so
+ * that a failure caused by an altered file is told as one). Without a side
+ * file (an openssl enc file made by hand) the backup is accepted with a
+ * warning in result->warnings.
+ */
+
+/*
  * The same checks without writing anything (kmsrecover verify): the backup
- * read through, hashed, compared with the manifest.
+ * read through, hashed, authenticated, compared with the manifest.
  */
 int backup_validate(const struct backup_options *opt, const struct progress *progress,
     struct backup_result *result, char **cause);
 
 void backup_result_free(struct backup_result *result);
+
+/*
+ * The HMAC side file, shared with the writer (mkbackup.c):
+ * "kmsrecover-hmac-sha256 1 ITERATIONS\nHEX\n", HEX the HMAC-SHA256 of the
+ * encrypted file as stored, under a key derived from the passphrase by
+ * PBKDF2-HMAC-SHA256 over the file's salt and a label (so that it is not
+ * the encryption key) with ITERATIONS rounds.
+ */
+#define BACKUP_HMAC_LEN 32
+
+/* The side file's key for the file's 8-byte salt. 0, or -1. */
+int backup_hmac_key(const struct secret *passphrase, const unsigned char *salt, int iterations,
+    unsigned char key[BACKUP_HMAC_LEN]);
+
+/* A new HMAC-SHA256 under key (EVP_MAC_CTX_free after), or NULL. */
+EVP_MAC_CTX *backup_hmac_new(const unsigned char key[BACKUP_HMAC_LEN]);
+
+/*
+ * Parses the side file's text (NUL-terminated). The iteration count is
+ * bounded, so a planted side file cannot ask for a PBKDF2 that never ends.
+ * Returns 0 with *iterations and mac, or -1.
+ */
+int backup_hmac_parse(const char *text, int *iterations, unsigned char mac[BACKUP_HMAC_LEN]);
 
 /*
  * Escapes a name for display and logs: control characters (C0, DEL, and

@@ -29,6 +29,7 @@ enum fe_reply {
 	FE_NO = 1,    /* confirm() only: no */
 	FE_BACK = 2,  /* the operator went back (only when the question allows it) */
 	FE_QUIT = 3,  /* the operator chose to quit (already confirmed by the frontend) */
+	FE_AGAIN = 4, /* welcome() only: the language was switched; ask again, translated anew */
 	FE_ERROR = -1 /* no answer can be had (batch: a missing option); *cause set */
 };
 
@@ -109,7 +110,9 @@ struct frontend {
 	/*
 	 * The first screen: what kmsrecover does and what the operator needs.
 	 * q->choices are the tasks (Recover, Back up, ...). May switch the
-	 * language. Returns FE_OK with *choice, or FE_QUIT.
+	 * language: then FE_AGAIN, with *choice the task selected so far, for
+	 * the engine to translate its texts anew and ask again. Returns FE_OK
+	 * with *choice, FE_AGAIN or FE_QUIT.
 	 */
 	int (*welcome)(struct frontend *fe, const struct fe_question *q, int *choice, char **cause);
 

@@ -42,6 +42,15 @@ int kmsdata_survey(const struct kmsdata *k, uint64_t *files, uint64_t *bytes, ch
 int kmsdata_free_space(const struct kmsdata *k, uint64_t *avail, char **cause);
 
 /*
+ * Whether this process may make the changes of steps 3 and 4: rename in
+ * Kmsdata's parent and in Kmsdata, give a new Kmsdata the owner of the old
+ * one, and give the restored tree the owner uid:gid (either -1 when none is
+ * asked). Not root, or a read-only mount, is found here, before anything is
+ * done, rather than half way through step 3. 0, or -1 with *cause.
+ */
+int kmsdata_check_writable(const struct kmsdata *k, uid_t uid, gid_t gid, char **cause);
+
+/*
  * Step 3: moves Kmsdata's contents into the sibling quarantine (renames on
  * the same file system) and leaves Kmsdata an empty folder with the same
  * mode and owner. Durable (fsync of both folders and the parent) on return.
@@ -51,10 +60,21 @@ int kmsdata_quarantine(const struct kmsdata *k, const char *quarantine, char **c
 int kmsdata_unquarantine(const struct kmsdata *k, const char *quarantine, char **cause);
 
 /*
+ * Before the stop: gives the staged tree (staged/payload), its top
+ * included, the owner uid:gid (either (uid_t)-1 for unchanged) and makes
+ * that durable, so that step 4 has only renames left to do while the
+ * service is down.
+ */
+int kmsdata_settle_staged(const struct kmsdata *k, const char *staged, const char *payload,
+    uid_t uid, gid_t gid, char **cause);
+
+/*
  * Step 4: moves the staged tree (staged/payload; payload "" = staged itself)
  * into Kmsdata, which must be empty or absent. The tree takes Kmsdata's
  * folder mode and owner; with uid/gid not (uid_t)-1 every restored entry is
- * chowned to them. Durable on return.
+ * chowned to them (a walk of the tree: kmsdata_settle_staged does it before
+ * the stop, then -1 here). The tree's files must be on disk already, as
+ * staging leaves them; the renames are durable on return.
  */
 int kmsdata_swap_in(const struct kmsdata *k, const char *staged, const char *payload, uid_t uid,
     gid_t gid, char **cause);

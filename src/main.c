@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <langinfo.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "demo.h"
 #include "frontends.h"
 #include "i18n.h"
+#include "languages.h"
 #include "procedure.h"
 #include "profile.h"
 #include "secret.h"
@@ -95,8 +95,11 @@ main_usage(FILE *f)
 		     "  rehearse      restore a backup into a throw-away folder and prove the\n"
 		     "                password on it; change nothing\n"
 		     "\n"));
+	/* TRANSLATORS: keep every line within 79 columns; %s, the default profile's path, on a line
+	 * of its own after the 28 columns of indent. */
 	fprintf(f, _("Options:\n"
-		     "      --profile FILE        the profile (default %s)\n"
+		     "      --profile FILE        the profile; by default\n"
+		     "                            %s\n"
 		     "      --frontend NAME       curses, text or batch (default: curses on a\n"
 		     "                            capable terminal, text otherwise)\n"
 		     "      --backup PATH         the backup: an archive, an encrypted archive or\n"
@@ -290,32 +293,21 @@ main_wanted_language(void)
 	return NULL;
 }
 
-/* Whether the language needs glyphs beyond what a VT100 or the Linux console shows. */
-static int
-main_language_wide(const char *lang)
-{
-	return strncmp(lang, "ja", 2) == 0 || strncmp(lang, "zh", 2) == 0 ||
-	    strncmp(lang, "ko", 2) == 0;
-}
-
 /*
  * Where a language's glyphs cannot be shown (no UTF-8 character set, or a
  * console without CJK fonts) the messages stay in English, and it says so
- * in English rather than drawing garbage.
+ * in English rather than drawing garbage (languages.c decides, for the
+ * wizard's F3 as well).
  */
 static void
 main_language_fallback(const char *lang)
 {
-	const char *codeset = nl_langinfo(CODESET), *term = getenv("TERM");
-	int console = term != NULL && (strcmp(term, "linux") == 0 || strncmp(term, "vt", 2) == 0);
+	char *why = language_unshowable(lang);
 
-	if (lang == NULL || strncmp(lang, "en", 2) == 0)
+	if (why == NULL)
 		return;
-	if (strcmp(codeset, "UTF-8") == 0 && !(console && main_language_wide(lang)))
-		return;
-	fprintf(stderr, "kmsrecover: this terminal cannot show %s (%s); messages stay in "
-			"English.\n",
-	    lang, strcmp(codeset, "UTF-8") != 0 ? codeset : term);
+	fprintf(stderr, "kmsrecover: %s; messages stay in English.\n", why);
+	free(why);
 	setenv("LANGUAGE", "en", 1);
 }
 
@@ -541,18 +533,34 @@ main_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* Lines for a console of 80 columns: each wrapped, its later lines indented by hang. */
+static void
+main_print_lines(const char *text, int hang)
+{
+	char *copy = xstrdup(text), *line, *next;
+
+	for (line = copy; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (next == NULL && *line == '\0')
+			break;
+		line_wrapped(stdout, NULL, line, hang);
+	}
+	free(copy);
+	fflush(stdout);
+}
+
 static void
 main_demo_report(void *arg, const char *line)
 {
 	(void)arg;
-	printf("%s\n", line);
-	fflush(stdout);
+	main_print_lines(line, 2);
 }
 
 static int
 main_demo(struct cli *c, struct profile **profile, struct demo_world *w)
 {
-	char *cause = NULL;
+	char *cause = NULL, *text;
 
 	printf(_("Building the demo world...\n"));
 	if (demo_build(w, c->demo_dir, c->records, main_demo_report, NULL, &cause) != 0) {
@@ -567,7 +575,9 @@ main_demo(struct cli *c, struct profile **profile, struct demo_world *w)
 		return EXIT_FAILED;
 	}
 	/* TRANSLATORS: %s is the demo world's folder. */
-	printf(_("The demo world is ready in %s.\n\n"), w->dir);
+	text = xasprintf(_("The demo world is ready in %s.\n\n"), w->dir);
+	main_print_lines(text, 2);
+	free(text);
 	c->opt.after = demo_compare;
 	c->opt.after_arg = w;
 	if (c->frontend != NULL && strcmp(c->frontend, "batch") == 0) {
@@ -583,7 +593,9 @@ main_demo(struct cli *c, struct profile **profile, struct demo_world *w)
 static void
 main_demo_where(const struct demo_world *w)
 {
-	printf(_("\nThe demo world is in %s:\n"
+	char *text;
+
+	text = xasprintf(_("\nThe demo world is in %s:\n"
 		 "  the server's Kmsdata   %s/server/Kmsdata\n"
 		 "  the backup             %s\n"
 		 "  the startup disk       %s\n"
@@ -591,6 +603,8 @@ main_demo_where(const struct demo_world *w)
 		 "  the profile            %s\n"
 		 "  transcripts, reports   %s/state\n"),
 	    w->dir, w->dir, w->backup, w->startup_disk, w->fingerprints, w->profile, w->dir);
+	main_print_lines(text, 4);
+	free(text);
 }
 
 /* The profile: --profile, else the default file when it exists, else the built-in defaults. */

@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "mkbackup.h"
+#include "backup.h"
 #include "digest.h"
 #include "fault.h"
 #include "i18n.h"
@@ -35,7 +36,6 @@
 
 #define MKBACKUP_BLOCK 65536
 #define MKBACKUP_DEPTH 64
-#define HMAC_LABEL "kmsrecover-hmac-v1"
 
 struct writer {
 	int fd;
@@ -98,51 +98,21 @@ fail:
 	return -1;
 }
 
-/* The key for the HMAC side file: PBKDF2 over the passphrase with the file's salt and a label. */
-static int
-mkbackup_hmac_key(const struct secret *pass, const unsigned char salt[8], int iterations,
-    unsigned char key[32])
-{
-	unsigned char s[8 + sizeof HMAC_LABEL];
-
-	memcpy(s, salt, 8);
-	memcpy(s + 8, HMAC_LABEL, sizeof HMAC_LABEL);
-	return PKCS5_PBKDF2_HMAC(pass->data, (int)pass->len, s, (int)sizeof s, iterations,
-	    EVP_sha256(), 32, key) == 1 ? 0 : -1;
-}
-
-static EVP_MAC_CTX *
-mkbackup_hmac_new(const unsigned char key[32])
-{
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM params[2];
-
-	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (ctx != NULL && !EVP_MAC_init(ctx, key, 32, params)) {
-		EVP_MAC_CTX_free(ctx);
-		ctx = NULL;
-	}
-	EVP_MAC_free(mac);
-	return ctx;
-}
-
 /* Starts the openssl enc format: "Salted__", the salt, then AES-256-CBC under PBKDF2. */
 static int
 writer_encrypt_begin(struct writer *w, const struct secret *pass, int iterations)
 {
-	unsigned char salt[8], kiv[48], hkey[32];
+	unsigned char salt[8], kiv[48], hkey[BACKUP_HMAC_LEN];
 	int ret = -1;
 
 	if (RAND_bytes(salt, sizeof salt) != 1 ||
 	    PKCS5_PBKDF2_HMAC(pass->data, (int)pass->len, salt, sizeof salt, iterations,
 		EVP_sha256(), sizeof kiv, kiv) != 1 ||
-	    mkbackup_hmac_key(pass, salt, iterations, hkey) != 0)
+	    backup_hmac_key(pass, salt, iterations, hkey) != 0)
 		goto out;
 	if ((w->cipher = EVP_CIPHER_CTX_new()) == NULL ||
 	    !EVP_EncryptInit_ex(w->cipher, EVP_aes_256_cbc(), NULL, kiv, kiv + 32) ||
-	    (w->hmac = mkbackup_hmac_new(hkey)) == NULL)
+	    (w->hmac = backup_hmac_new(hkey)) == NULL)
 		goto out;
 	if (writer_put(w, (const unsigned char *)"Salted__", 8) != 0 ||
 	    writer_put(w, salt, sizeof salt) != 0)
@@ -292,9 +262,12 @@ mkbackup_add_entry(struct archive *a, struct writer *w, int dirfd, const char *n
 	char *path = *prefix != '\0' ? xasprintf("%s/%s", prefix, name) : xstrdup(name);
 	struct archive_entry *e;
 	struct stat st;
-	int fd, ret = -1;
+	int fd = -1, ret = -1;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    (S_ISDIR(st.st_mode) &&
+	        (fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
+	            -1)) {
 		*cause = xasprintf(_("cannot read %1$s: %2$s"), path, strerror(errno));
 	} else if (S_ISREG(st.st_mode)) {
 		ret = mkbackup_add_file(a, w, dirfd, name, path, cause);
@@ -303,9 +276,6 @@ mkbackup_add_entry(struct archive *a, struct writer *w, int dirfd, const char *n
 		*cause = xasprintf(_("%s is neither a file nor a folder; Kmsdata holds only files "
 				     "and folders, so it is not backed up."),
 		    path);
-	} else if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1) {
-		*cause = xasprintf(_("cannot read %1$s: %2$s"), path, strerror(errno));
 	} else {
 		e = mkbackup_entry(path, &st);
 		ret = archive_write_header(a, e) == ARCHIVE_OK ?
@@ -529,83 +499,4 @@ char *
 mkbackup_hmac_path(const char *archive_path)
 {
 	return xasprintf("%s.hmac", archive_path);
-}
-
-/*
- * "kmsrecover-hmac-sha256 1 ITERATIONS\nHEX\n". The iteration count is
- * bounded as the profile's is, so a planted side file cannot ask for a
- * PBKDF2 that never ends.
- */
-static int
-mkbackup_hmac_parse(const char *text, int *iterations, char want[DIGEST_HEX_LEN + 1])
-{
-	static const char head[] = "kmsrecover-hmac-sha256 1 ";
-	const char *p;
-	char *end;
-	long v;
-	size_t i;
-
-	if (strncmp(text, head, sizeof head - 1) != 0)
-		return -1;
-	errno = 0;
-	v = strtol(text + sizeof head - 1, &end, 10);
-	if (errno != 0 || end == text + sizeof head - 1 || *end != '\n' || v < 1 || v > 100000000)
-		return -1;
-	*iterations = (int)v;
-	for (p = end + 1, i = 0; i < DIGEST_HEX_LEN; i++) {
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return -1;
-		want[i] = p[i];
-	}
-	want[DIGEST_HEX_LEN] = '\0';
-	return p[DIGEST_HEX_LEN] == '\n' || p[DIGEST_HEX_LEN] == '\0' ? 0 : -1;
-}
-
-int
-mkbackup_hmac_check(const char *path, const struct secret *passphrase, char **cause)
-{
-	unsigned char buf[MKBACKUP_BLOCK], key[32], mac[32];
-	char *side = mkbackup_hmac_path(path), text[256], want[DIGEST_HEX_LEN + 1], hex[3];
-	EVP_MAC_CTX *ctx = NULL;
-	size_t maclen = 0, i;
-	ssize_t n;
-	int fd = -1, sfd, ret = -1, iterations = 0;
-
-	if ((sfd = open(side, O_RDONLY | O_CLOEXEC)) == -1) {
-		*cause = xasprintf(_("cannot read %1$s: %2$s"), side, strerror(errno));
-		goto out;
-	}
-	n = read(sfd, text, sizeof text - 1);
-	close(sfd);
-	text[n > 0 ? n : 0] = '\0';
-	if (mkbackup_hmac_parse(text, &iterations, want) != 0) {
-		*cause = xasprintf(_("%s is not a kmsrecover HMAC file"), side);
-		goto out;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 || read(fd, buf, 16) != 16 ||
-	    memcmp(buf, "Salted__", 8) != 0) {
-		*cause = xasprintf(_("cannot read %1$s: %2$s"), path, strerror(errno));
-		goto out;
-	}
-	if (mkbackup_hmac_key(passphrase, buf + 8, iterations, key) != 0 ||
-	    (ctx = mkbackup_hmac_new(key)) == NULL)
-		goto out;
-	EVP_MAC_update(ctx, buf, 16);
-	while ((n = read(fd, buf, sizeof buf)) > 0)
-		EVP_MAC_update(ctx, buf, (size_t)n);
-	if (n < 0 || !EVP_MAC_final(ctx, mac, &maclen, sizeof mac))
-		goto out;
-	ret = 1;
-	for (i = 0; i < maclen; i++) {
-		snprintf(hex, sizeof hex, "%02x", mac[i]);
-		if (strncmp(hex, want + 2 * i, 2) != 0)
-			ret = 0;
-	}
-out:
-	OPENSSL_cleanse(key, sizeof key);
-	EVP_MAC_CTX_free(ctx);
-	if (fd != -1)
-		close(fd);
-	free(side);
-	return ret;
 }

@@ -41,10 +41,4 @@ int mkbackup_write(const struct mkbackup_options *opt, const struct progress *pr
 /* The HMAC side file's name for an archive path ("FILE.hmac"), newly allocated. */
 char *mkbackup_hmac_path(const char *archive_path);
 
-/*
- * Checks FILE.hmac against the encrypted file at path with the passphrase.
- * Returns 1 match, 0 mismatch, -1 no side file or unreadable (with *cause).
- */
-int mkbackup_hmac_check(const char *path, const struct secret *passphrase, char **cause);
-
 #endif

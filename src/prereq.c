@@ -15,7 +15,6 @@
 
 #include "engine.h"
 #include "i18n.h"
-#include "mkbackup.h"
 #include "secret.h"
 #include "xmalloc.h"
 
@@ -293,44 +292,6 @@ prereq_progress_label(struct progress_ctx *ctx, struct recovery *r)
 	ctx->label = _("Reading and checking the backup");
 }
 
-/*
- * openssl enc has no MAC: a backup kmsrecover made carries FILE.hmac, checked
- * here; a foreign one is accepted after a warning. Returns -1 to go on, or
- * EXIT_BACKUP_UNUSABLE.
- */
-static int
-prereq_check_hmac(struct recovery *r)
-{
-	char *cause = NULL, *side;
-	int ok;
-
-	if (r->backup_kind != BACKUP_ENCRYPTED)
-		return -1;
-	side = mkbackup_hmac_path(r->backup);
-	if (access(side, F_OK) != 0) {
-		recovery_note(r, FE_WARNING, NULL, "%s",
-		    _("The encrypted backup has no HMAC file beside it: tampering with it cannot "
-		      "be detected beyond its MANIFEST.sha256."));
-		free(side);
-		return -1;
-	}
-	free(side);
-	if ((ok = mkbackup_hmac_check(r->backup, r->passphrase, &cause)) == 1) {
-		transcript_write(&r->transcript, "backup: HMAC matches");
-		return -1;
-	}
-	free(r->cause);
-	r->cause = ok == 0 ? xasprintf(_("%s was altered since it was made (its HMAC does not "
-					 "match), or the passphrase is wrong. Nothing was "
-					 "changed."),
-				 r->backup) :
-			     cause;
-	if (ok == 0)
-		free(cause);
-	recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", r->cause);
-	return EXIT_BACKUP_UNUSABLE;
-}
-
 /* Reads the backup into the staging folder (or, in a dry run, only through). */
 static int
 prereq_stage(struct recovery *r)
@@ -343,8 +304,6 @@ prereq_stage(struct recovery *r)
 	int ret;
 
 	prereq_progress_label(&ctx, r);
-	if ((ret = prereq_check_hmac(r)) != -1)
-		return ret;
 	bo.source = r->backup;
 	bo.passphrase = r->passphrase;
 	bo.iterations = r->profile->iterations;
@@ -371,6 +330,8 @@ prereq_stage(struct recovery *r)
 	for (i = 0; r->staged.warnings != NULL && r->staged.warnings[i] != NULL; i++)
 		recovery_note(r, FE_WARNING, NULL, "%s", r->staged.warnings[i]);
 	r->staged_ok = 1;
+	if (r->staged.hmac_matched)
+		transcript_write(&r->transcript, "backup: HMAC matches");
 	free(r->journal->payload);
 	r->journal->payload = xstrdup(r->staged.payload != NULL ? r->staged.payload : "");
 	free(r->journal->backup_sha256);

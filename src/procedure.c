@@ -445,8 +445,16 @@ recovery_welcome(struct recovery *r, int *task)
 	q.choice_help = help;
 	q.choice_keys = keys;
 	q.nchoices = r->opt->choose_task ? 4 : 1;
+	q.def = *task;
 	reply = r->fe->welcome(r->fe, &q, &choice, &cause);
 	free(text);
+	if (reply == FE_AGAIN) {
+		/* Another language: what is on screen is translated anew. */
+		r->view.task_title = _("Recover the KM Server");
+		recovery_set_state(r);
+		*task = choice;
+		return recovery_welcome(r, task);
+	}
 	if (reply == FE_ERROR) {
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
 		free(cause);

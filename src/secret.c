@@ -271,7 +271,12 @@ out:
 
 /* Finding the startup disk file. */
 
-/* The file in dir whose name is name without regard to case; NULL if none. */
+/*
+ * The entry in dir whose name is name without regard to case; NULL if none.
+ * Not only files: a FIFO, device or symbolic link of that name is returned
+ * too, so that secret_disk_read refuses it by name rather than the search
+ * saying there is none.
+ */
 static char *
 secret_find_in_dir(const char *dir, const char *name)
 {
@@ -285,7 +290,7 @@ secret_find_in_dir(const char *dir, const char *name)
 	for (i = 0; i < n; i++) {
 		if (found == NULL && strcasecmp(list[i]->d_name, name) == 0) {
 			path = xasprintf("%s/%s", dir, list[i]->d_name);
-			if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode))
 				found = path;
 			else
 				free(path);
@@ -513,8 +518,17 @@ secret_disk_read(const char *path, struct secret **out, char **cause)
 
 	memset(&d, 0, sizeof d);
 	d.path = path;
-	/* O_NONBLOCK: a FIFO put where the file was expected must not hang the open. */
-	if ((d.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
+	/*
+	 * O_NONBLOCK: a FIFO put where the file was expected must not hang the
+	 * open. O_NOFOLLOW: a startup disk (FAT) holds no symbolic links, so one
+	 * named KMSPWD.INI was planted to lead the read elsewhere.
+	 */
+	d.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (d.fd == -1 && errno == ELOOP) {
+		*cause = xasprintf(_("%s is not a file"), path);
+		return -1;
+	}
+	if (d.fd == -1) {
 		*cause = xasprintf(_("cannot open %1$s: %2$s"), path, strerror(errno));
 		return -1;
 	}

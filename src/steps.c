@@ -139,10 +139,34 @@ recovery_confirm(struct recovery *r, const char *key, const char *title, const c
 	return EXIT_FAILED;
 }
 
+/*
+ * Before the backup is read: a run that may not change Kmsdata (not root,
+ * a read-only mount) would fail half way through step 3 with the service
+ * stopped; it is told here instead, with nothing done.
+ */
+static int
+steps_check_writable(struct recovery *r)
+{
+	const struct profile *p = r->profile;
+	char *cause = NULL;
+
+	if (kmsdata_check_writable(&r->kmsdata, p->owner != NULL ? p->owner_uid : (uid_t)-1,
+		p->owner != NULL ? p->owner_gid : (gid_t)-1, &cause) == 0)
+		return -1;
+	recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+	free(r->cause);
+	r->cause = cause;
+	return EXIT_FAILED;
+}
+
 static int
 step_p(struct recovery *r)
 {
+	int ret;
+
 	recovery_show(r, STEP_P, NULL);
+	if ((ret = steps_check_writable(r)) != -1)
+		return ret;
 	return prereq_run(r);
 }
 
@@ -184,6 +208,27 @@ step_1(struct recovery *r)
 	return back ? -2 : -1;
 }
 
+/*
+ * Before the stop, while the service still runs: the staged tree takes the
+ * owner the profile asks for, so that step 4 is only renames, whatever
+ * the number of files.
+ */
+static int
+steps_settle_staged(struct recovery *r)
+{
+	char *cause = NULL;
+
+	if (r->profile->owner == NULL)
+		return 0;
+	if (kmsdata_settle_staged(&r->kmsdata, r->journal->staged, r->journal->payload,
+		r->profile->owner_uid, r->profile->owner_gid, &cause) == 0)
+		return 0;
+	recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+	free(r->cause);
+	r->cause = cause;
+	return -1;
+}
+
 static int
 step_2(struct recovery *r)
 {
@@ -210,7 +255,7 @@ step_2(struct recovery *r)
 		return back ? -2 : ret;
 	if (r->opt->dry_run)
 		return -1;
-	if (recovery_save(r, JOURNAL_STOPPING) != 0)
+	if (steps_settle_staged(r) != 0 || recovery_save(r, JOURNAL_STOPPING) != 0)
 		return EXIT_FAILED;
 	fault_point("before-stop");
 	clock_gettime(CLOCK_MONOTONIC, &r->down_since);
@@ -244,8 +289,11 @@ step_3(struct recovery *r)
 	char *action, *qpath, *cause = NULL;
 	int ret;
 
-	/* Counted here too: a resumed run skips step 1. */
-	if (!r->opt->dry_run &&
+	/*
+	 * Counted before the stop by step 1 (a walk of Kmsdata, whatever it
+	 * holds, has no place in the downtime); a resumed run skips it.
+	 */
+	if (!r->opt->dry_run && r->down_since.tv_sec == 0 && r->down_since.tv_nsec == 0 &&
 	    kmsdata_survey(&r->kmsdata, &r->files_before, &r->bytes_before, &cause) != 0) {
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
 		r->cause = cause;
@@ -294,8 +342,11 @@ step_4(struct recovery *r)
 	spath = xasprintf("%s/%s%s%s", r->kmsdata.parent, r->journal->staged,
 	    *r->journal->payload != '\0' ? "/" : "", r->journal->payload);
 	if (r->profile->owner != NULL) {
-		uid = r->profile->owner_uid;
-		gid = r->profile->owner_gid;
+		/* Step 2 of this run gave the tree its owner before the stop; a resumed run here. */
+		if (r->down_since.tv_sec == 0 && r->down_since.tv_nsec == 0) {
+			uid = r->profile->owner_uid;
+			gid = r->profile->owner_gid;
+		}
 		/* TRANSLATORS: %1$s staged folder, %2$s Kmsdata path, %3$s user:group. */
 		action = xasprintf(_("Move the checked copy %1$s into %2$s, give it to %3$s, and "
 				     "flush it to disk."),

@@ -258,7 +258,7 @@ task_backup_verify(struct recovery *r, const char *tmp, const char *final)
 	bo.passphrase = r->passphrase;
 	bo.iterations = r->profile->iterations;
 	if (backup_validate(&bo, &progress, &r->staged, &cause) != 0 ||
-	    (r->passphrase != NULL && mkbackup_hmac_check(tmp, r->passphrase, &cause) != 1)) {
+	    (r->passphrase != NULL && !r->staged.hmac_matched)) {
 		if (cause == NULL)
 			cause = xasprintf(_("%s: the HMAC does not match"), tmp);
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);

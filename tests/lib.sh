@@ -24,6 +24,56 @@ tap_cleanup() {
 }
 trap tap_cleanup EXIT
 
+# KMSRECOVER_VALGRIND=1 (make check-valgrind): every "$KMSRECOVER" the test
+# runs goes through valgrind, its children (kmsim, openssl) not. Exit code 1
+# means "recovery failed" to the tests, so valgrind reports with 99 instead,
+# and done_testing fails the test on any log that holds an error, naming it.
+# A run that kills itself on purpose (KMSRECOVER_KILL_AT) is checked for
+# memory errors only: what it held when it was killed was not leaked.
+
+# vg_wrapper PROGRAM WRAPPER LOGDIR: writes WRAPPER, which runs PROGRAM so.
+vg_wrapper() {
+	cat >"$2" <<WRAPPER
+#!/bin/sh
+leaks=full
+[ -n "\${KMSRECOVER_KILL_AT:-}" ] && leaks=no
+exec valgrind --leak-check=\$leaks --errors-for-leak-kinds=definite --error-exitcode=99 \\
+	--child-silent-after-fork=yes --log-file="$3/%p.log" "$1" "\$@"
+WRAPPER
+	chmod 755 "$2"
+}
+real_kmsrecover=$KMSRECOVER
+vg_logs=
+if [ -n "${KMSRECOVER_VALGRIND:-}" ]; then
+	command -v valgrind >/dev/null 2>&1 ||
+		{ echo "Bail out! KMSRECOVER_VALGRIND is set but valgrind is not installed"; exit 1; }
+	vg_logs="$top_builddir/tests/valgrind/$(basename "$0" .sh)"
+	rm -rf "$vg_logs" && mkdir -p "$vg_logs" || exit 1
+	vg_wrapper "$KMSRECOVER" "$T/kmsrecover-valgrind" "$vg_logs"
+	KMSRECOVER="$T/kmsrecover-valgrind"
+fi
+
+# A valgrind log holds an error when its summary counts one, or (a run
+# killed before its summary) when it reports a memory error.
+vg_log_has_error() {
+	grep -Eq '^==[0-9]+== ERROR SUMMARY: [1-9]' "$1" && return 0
+	grep -Eq '^==[0-9]+== ERROR SUMMARY' "$1" && return 1
+	grep -Eq '^==[0-9]+== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|'\
+'Syscall param|Mismatched free|Source and destination overlap)' "$1"
+}
+vg_check_logs() {
+	[ -n "$vg_logs" ] || return 0
+	bad=0
+	for log in "$vg_logs"/*.log; do
+		[ -f "$log" ] && vg_log_has_error "$log" || continue
+		bad=$((bad + 1))
+		echo "# valgrind: errors in $log:"
+		sed -n '/== Command:/p;/== Parent PID:/,$p' "$log" | head -60 | sed 's/^/#   /'
+	done
+	[ "$bad" -eq 0 ]
+	ok $? "valgrind: no memory error or definite leak in any run (logs in $vg_logs)"
+}
+
 ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION
 	tap_n=$((tap_n + 1))
 	if [ "$1" -eq 0 ]; then
@@ -53,7 +103,7 @@ unlike() { # unlike FILE REGEX DESCRIPTION
 	if grep -Eq -- "$2" "$1"; then ok 1 "$3"; grep -En -- "$2" "$1" | head -5 | sed 's/^/#   /'; else ok 0 "$3"; fi
 }
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-done_testing() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+done_testing() { vg_check_logs; echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
 
 # A listing of a tree that changes when any file's content, mode or name does.
 tree_digest() {

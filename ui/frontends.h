@@ -33,6 +33,12 @@ void frontend_free(struct frontend *fe);
 /* Shared by the line-mode frontends (text.c): the summary as lines. */
 void line_summary(FILE *out, const struct fe_summary *s);
 
+/*
+ * Writes prefix (may be NULL) and text word-wrapped to 79 columns, the
+ * lines after the first indented by hang blanks (text.c).
+ */
+void line_wrapped(FILE *out, const char *prefix, const char *text, int hang);
+
 /* Shared by the line-mode frontends: when a progress line is due (every step percent, or after seconds). */
 struct line_progress {
 	int last_percent; /* -1 at first */

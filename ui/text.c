@@ -5,6 +5,9 @@
  * back where that is offered and "q" quits. Input is read with read(2), a
  * byte at a time, so that a secret goes straight into secure memory and
  * no stdio buffer holds a copy.
+ *
+ * Output is word-wrapped to 79 columns: a serial console is 80 wide, and
+ * a line that fills it breaks where the terminal wants, not between words.
  */
 #include "config.h"
 
@@ -24,9 +27,11 @@
 #include "frontends.h"
 #include "i18n.h"
 #include "secret.h"
+#include "width.h"
 #include "xmalloc.h"
 
 #define TEXT_LINE_MAX 4096
+#define TEXT_COLUMNS 79
 
 struct text {
 	int in;
@@ -62,33 +67,57 @@ text_read_line(int fd, char *buf, size_t cap)
 	return (ssize_t)len;
 }
 
+void
+line_wrapped(FILE *out, const char *prefix, const char *text, int hang)
+{
+	char *all = xasprintf("%s%s", prefix != NULL ? prefix : "", text != NULL ? text : ""), **lines;
+	size_t n, i;
+
+	lines = width_wrap(all, (size_t)(TEXT_COLUMNS - hang), &n);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%*s%s\n", i > 0 && *lines[i] != '\0' ? hang : 0, "", lines[i]);
+	xfree_argv(lines);
+	free(all);
+}
+
+/*
+ * The prompt, wrapped, the answer to follow on its last line. Where the
+ * input is not a terminal nothing echoes the answer's newline: after is
+ * then written in its stead.
+ */
+static void
+text_prompt(struct text *t, const char *prompt)
+{
+	char **lines;
+	size_t n, i;
+
+	lines = width_wrap(prompt, TEXT_COLUMNS - 2, &n);
+	for (i = 0; i + 1 < n; i++)
+		fprintf(t->out, "%s\n", lines[i]);
+	fprintf(t->out, "%s ", n > 0 ? lines[n - 1] : "");
+	fflush(t->out);
+	xfree_argv(lines);
+}
+
 /* A line of input with blanks trimmed, or NULL at end of input. */
 static char *
 text_ask_line(struct text *t, const char *prompt)
 {
 	char buf[TEXT_LINE_MAX], *start, *end;
 
-	fprintf(t->out, "%s ", prompt);
-	fflush(t->out);
+	text_prompt(t, prompt);
 	if (text_read_line(t->in, buf, sizeof buf) < 0) {
 		fprintf(t->out, "\n");
 		return NULL;
 	}
+	if (!isatty(t->in))
+		fprintf(t->out, "\n");
 	for (start = buf; *start == ' ' || *start == '\t'; start++)
 		;
 	for (end = start + strlen(start); end > start && (end[-1] == ' ' || end[-1] == '\t'); end--)
 		;
 	*end = '\0';
 	return xstrdup(start);
-}
-
-static void
-text_print_label(struct text *t, const char *label)
-{
-	char *plain = fe_label_plain(label);
-
-	fputs(plain, t->out);
-	free(plain);
 }
 
 /* The first character of s, lower-cased (multibyte-aware); 0 when s is empty or invalid. */
@@ -143,13 +172,17 @@ static int
 text_begin(struct frontend *fe, struct fe_view *view, char **cause)
 {
 	struct text *t = fe->data;
+	char *line;
 
 	(void)cause;
 	t->view = view;
-	fprintf(t->out, "kmsrecover: %s (%s, %s)\n", view->task_title, view->service_name,
+	line = xasprintf("kmsrecover: %s (%s, %s)", view->task_title, view->service_name,
 	    view->kmsdata);
-	fprintf(t->out, "%s\n\n", _("Answer each question and press Enter. An empty answer takes "
-				    "the default in [brackets]; q quits."));
+	line_wrapped(t->out, NULL, line, 2);
+	free(line);
+	line_wrapped(t->out, NULL, _("Answer each question and press Enter. An empty answer takes "
+				     "the default in [brackets]; q quits."), 0);
+	fputc('\n', t->out);
 	return 0;
 }
 
@@ -165,23 +198,28 @@ static void
 text_paragraphs(struct text *t, const char *text)
 {
 	if (text != NULL && *text != '\0')
-		fprintf(t->out, "%s\n", text);
+		line_wrapped(t->out, NULL, text, 0);
 }
 
 static int
 text_choose_common(struct text *t, const struct fe_question *q, int *choice)
 {
-	char *answer, *end, prompt[256];
+	char *answer, *end, prompt[256], *number, *plain, *line;
 	size_t i;
 	long n;
 	int valid;
 
 	for (i = 0; i < q->nchoices; i++) {
-		fprintf(t->out, "  %zu) ", i + 1);
-		text_print_label(t, q->choices[i]);
+		number = xasprintf("  %zu) ", i + 1);
+		plain = fe_label_plain(q->choices[i]);
 		if (q->choice_help != NULL && q->choice_help[i] != NULL)
-			fprintf(t->out, " - %s", q->choice_help[i]);
-		fputc('\n', t->out);
+			line = xasprintf("%s - %s", plain, q->choice_help[i]);
+		else
+			line = xstrdup(plain);
+		line_wrapped(t->out, number, line, 5);
+		free(line);
+		free(plain);
+		free(number);
 	}
 	/* TRANSLATORS: the prompt of a numbered choice; %1$zu the count, %2$d the default. */
 	snprintf(prompt, sizeof prompt, _("Choose 1-%1$zu [%2$d]:"), q->nchoices, q->def + 1);
@@ -232,15 +270,22 @@ static void
 text_step(struct frontend *fe, const struct fe_step_info *info)
 {
 	struct text *t = fe->data;
+	char *title;
 
 	fputc('\n', t->out);
-	if (info->number > 0)
-		fprintf(t->out, _("Step %1$d of 7: %2$s\n"), info->number, info->title);
-	else
-		fprintf(t->out, "%s\n", info->title);
+	if (info->number > 0) {
+		title = xasprintf(_("Step %1$d of 7: %2$s\n"), info->number, info->title);
+		title[strcspn(title, "\n")] = '\0';
+		line_wrapped(t->out, NULL, title, 2);
+		free(title);
+	} else
+		line_wrapped(t->out, NULL, info->title, 2);
 	text_paragraphs(t, info->explanation);
-	if (info->action != NULL)
-		fprintf(t->out, "%s %s\n", _("What will be done:"), info->action);
+	if (info->action != NULL) {
+		title = xasprintf("%s ", _("What will be done:"));
+		line_wrapped(t->out, title, info->action, 2);
+		free(title);
+	}
 	free(t->last_action);
 	t->last_action = info->action != NULL ? xstrdup(info->action) : NULL;
 	fflush(t->out);
@@ -293,7 +338,7 @@ text_choose(struct frontend *fe, const struct fe_question *q, int *choice, char 
 	struct text *t = fe->data;
 
 	(void)cause;
-	fprintf(t->out, "%s\n", q->title);
+	line_wrapped(t->out, NULL, q->title, 0);
 	text_paragraphs(t, q->text);
 	return text_choose_common(t, q, choice);
 }
@@ -302,7 +347,7 @@ static int
 text_ask_text(struct frontend *fe, const struct fe_question *q, char **answer, char **cause)
 {
 	struct text *t = fe->data;
-	char *line, *end;
+	char *line, *end, *number;
 	size_t i, n = 0;
 	long pick;
 
@@ -310,8 +355,10 @@ text_ask_text(struct frontend *fe, const struct fe_question *q, char **answer, c
 	text_paragraphs(t, q->text);
 	for (i = 0; q->suggestions != NULL && q->suggestions[i] != NULL; i++) {
 		if (i == 0)
-			fprintf(t->out, "%s\n", _("Found on removable media:"));
-		fprintf(t->out, "  %zu) %s\n", i + 1, q->suggestions[i]);
+			line_wrapped(t->out, NULL, _("Found on removable media:"), 0);
+		number = xasprintf("  %zu) ", i + 1);
+		line_wrapped(t->out, number, q->suggestions[i], 5);
+		free(number);
 		n++;
 	}
 	if ((line = text_ask_line(t, q->title)) == NULL || text_is_word(line, "quit", _("quit"))) {
@@ -341,8 +388,7 @@ text_read_secret(struct text *t, const char *prompt, struct secret **out)
 	char *buf = OPENSSL_secure_malloc(TEXT_LINE_MAX);
 	ssize_t len;
 
-	fprintf(t->out, "%s ", prompt);
-	fflush(t->out);
+	text_prompt(t, prompt);
 	if (tty) {
 		quiet = saved;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
@@ -368,7 +414,7 @@ text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret 
 
 	(void)cause;
 	text_paragraphs(t, q->text);
-	fprintf(t->out, "%s\n", _("(What you type is not shown.)"));
+	line_wrapped(t->out, NULL, _("(What you type is not shown.)"), 0);
 	for (;;) {
 		if (text_read_secret(t, q->title, &first) != 0)
 			return FE_QUIT;
@@ -384,7 +430,7 @@ text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret 
 		if (same)
 			break;
 		secret_free(first);
-		fprintf(t->out, "%s\n", _("The two entries differ. Please type it again."));
+		line_wrapped(t->out, NULL, _("The two entries differ. Please type it again."), 0);
 	}
 	*out = first;
 	return FE_OK;
@@ -431,7 +477,7 @@ text_note(struct frontend *fe, enum fe_level level, const char *text, const char
 			     level == FE_WARNING    ? _("Warning: ") :
 						      "";
 
-	fprintf(t->out, "%s%s\n", prefix, text);
+	line_wrapped(t->out, prefix, text, 0);
 	if (detail != NULL && *detail != '\0')
 		fprintf(t->out, "%s\n%s\n", _("Output:"), detail);
 	fflush(t->out);
@@ -441,12 +487,19 @@ void
 line_summary(FILE *out, const struct fe_summary *s)
 {
 	size_t i;
+	char *label;
 
-	fprintf(out, "\n%s\n", s->title);
-	for (i = 0; i < s->nentries; i++)
-		fprintf(out, "  %s %s\n", s->entries[i].label, s->entries[i].value);
-	if (s->reminder != NULL)
-		fprintf(out, "\n%s\n", s->reminder);
+	fputc('\n', out);
+	line_wrapped(out, NULL, s->title, 0);
+	for (i = 0; i < s->nentries; i++) {
+		label = xasprintf("  %s ", s->entries[i].label);
+		line_wrapped(out, label, s->entries[i].value, 4);
+		free(label);
+	}
+	if (s->reminder != NULL) {
+		fputc('\n', out);
+		line_wrapped(out, NULL, s->reminder, 0);
+	}
 	fflush(out);
 }
 

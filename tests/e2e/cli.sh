@@ -12,6 +12,20 @@ for opt in --profile --frontend --backup --startup-disk --alpha-file --backup-pa
 done
 like "$T/help" "Exit status" "--help lists the exit codes"
 
+# --help fits a console of 80 columns in every language, the default
+# profile's path filled in; each language's is its own, not English.
+for lang in en $(grep -v '^#' "$top_srcdir/po/LINGUAS"); do
+	LANGUAGE=$lang LC_ALL=C.UTF-8 "$KMSRECOVER" --help >"$T/help.$lang" 2>&1
+	wide=$(LC_ALL=C.UTF-8 wc -L <"$T/help.$lang")
+	[ "$wide" -le 79 ]
+	ok $? "--help in $lang: no line wider than 79 columns (the widest: $wide)"
+	[ "$wide" -le 79 ] || LC_ALL=C.UTF-8 awk 'length($0) > 79' "$T/help.$lang" | sed 's/^/#   /'
+	grep -q "^ *[^ ]*kmsrecover.conf" "$T/help.$lang"
+	ok $? "--help in $lang: names the default profile"
+	[ "$lang" = en ] || ! cmp -s "$T/help.en" "$T/help.$lang"
+	ok $? "--help in $lang: is translated"
+done
+
 "$KMSRECOVER" --version >"$T/version"
 ok $? "--version exits 0"
 like "$T/version" "^kmsrecover [0-9]" "--version names the program and version"

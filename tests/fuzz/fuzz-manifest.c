@@ -2,12 +2,15 @@
  * libFuzzer target: MANIFEST.sha256, manifest_parse() over arbitrary bytes,
  * then the lookups backup.c makes: manifest_check() for each line's path as
  * written, and manifest_first_unseen()/manifest_unseen_count() until every
- * listed path was checked. The whole input is also normalised as a path.
+ * listed path was checked. The whole input is also normalised as a path,
+ * and read as an HMAC side file (FILE.hmac, the other checksum file a
+ * backup comes with) by backup_hmac_parse().
  *
  * Besides the sanitizers, it checks the manifest's own promises: a listed
  * path, normalised, is found again (normalising is idempotent and the
  * index agrees with the list); each check marks exactly one path seen; a
- * refusal says which line.
+ * refusal says which line; a side file accepted is the exact format,
+ * written again the same, with an iteration count in bounds.
  */
 #include "config.h"
 
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "digest.h"
 #include "xmalloc.h"
 
@@ -90,6 +94,28 @@ fuzz_normalize(const uint8_t *data, size_t size)
 	free(raw);
 }
 
+/* As an HMAC side file: accepted only when it begins with the format written back. */
+static void
+fuzz_hmac_side(const uint8_t *data, size_t size)
+{
+	unsigned char mac[BACKUP_HMAC_LEN];
+	char *text = xstrndup((const char *)data, size), again[128];
+	size_t i, n;
+	int iterations = 0;
+
+	if (backup_hmac_parse(text, &iterations, mac) == 0) {
+		if (iterations < 1 || iterations > 100000000)
+			fuzz_fail("an HMAC file's iteration count out of bounds");
+		n = (size_t)snprintf(
+		    again, sizeof again, "kmsrecover-hmac-sha256 1 %d\n", iterations);
+		for (i = 0; i < BACKUP_HMAC_LEN; i++)
+			n += (size_t)snprintf(again + n, sizeof again - n, "%02x", mac[i]);
+		if (strncmp(text, again, n) != 0 || (text[n] != '\n' && text[n] != '\0'))
+			fuzz_fail("an HMAC file accepted that is not the format written");
+	}
+	free(text);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -111,5 +137,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(cause);
 	}
 	fuzz_normalize(data, size);
+	fuzz_hmac_side(data, size);
 	return 0;
 }

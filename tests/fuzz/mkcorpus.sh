@@ -63,7 +63,7 @@ printf 'pwd=ABCDEFGHIJKLMNO\n' >"$d/seed-no-section"
 printf '[config\npwd=ABCDEFGHIJKLMNO\n' >"$d/seed-open-section"
 printf '[config]\npwd=ABC\001DEF\000GHIJKLMNO' >"$d/seed-control"
 
-# fuzz-manifest: sha256sum's output, in its forms.
+# fuzz-manifest: sha256sum's output, in its forms; an HMAC side file.
 m=$out/fuzz-manifest
 (
 	cd "$work"
@@ -78,6 +78,8 @@ m=$out/fuzz-manifest
 	printf '\n  \n%s  .//Kmsdata/./Kmsmdb.edb/\n' "$(sha256sum <Kmsdata/Kmsmdb.edb | cut -c1-64)" >"$m/seed-blank-dots"
 	printf '0123456789ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef  \n' >"$m/seed-no-path"
 	printf 'not a manifest\n' >"$m/seed-garbage"
+	printf 'kmsrecover-hmac-sha256 1 10000\n%s\n' "$(sha256sum <Kmsdata/Kmsmdb.edb | cut -c1-64)" \
+	    >"$m/seed-hmac"
 	rm -rf Kmsdata
 )
 

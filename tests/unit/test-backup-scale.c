@@ -7,7 +7,10 @@
  * come last; the data never is).
  *
  * The archives are made here with libarchive's writer, MANIFEST.sha256 last
- * as kmsrecover's own backups have it. Reads are counted by this program's
+ * as kmsrecover's own backups have it, and one encrypted with its FILE.hmac
+ * by kmsrecover's own writer: its HMAC is checked in the same single read,
+ * and an altered copy is refused having been read once, to its end, too.
+ * Reads are counted by this program's
  * own read(), which the backend's calls reach (it is linked statically) and
  * which counts the bytes read from the archive's inode. The heap is
  * sampled with mallinfo2() at every progress report (after each entry and
@@ -33,12 +36,15 @@
 
 #include "backup.h"
 #include "digest.h"
+#include "mkbackup.h"
+#include "secret.h"
 #include "tap.h"
 #include "xmalloc.h"
 
 #define FOLDERS 100
-#define RECORD_MAX 160            /* bytes of memory a file may cost, at most */
+#define RECORD_MAX 100            /* bytes a file may cost, at most (a 48-byte record, its path, its index slot) */
 #define DATA_SLACK (512 * 1024)   /* what larger files may cost, at most: nothing that grows */
+#define PASSPHRASE "correct horse battery"
 
 static char root[] = "/tmp/test-backup-scale.XXXXXX";
 
@@ -237,9 +243,59 @@ watch_start(const char *archive)
 	watch_ino = st.st_ino;
 }
 
-/* Reads archive through (staging it under parent_fd when >= 0); 0 when sound. */
+/*
+ * A Kmsdata-like folder (a few files of 4 MiB and many small ones), backed
+ * up encrypted by mkbackup_write, which writes FILE.hmac beside it. Returns
+ * the archive's path.
+ */
+static char *
+make_encrypted(const char *name, const struct secret *pass)
+{
+	struct mkbackup_options opt;
+	struct mkbackup_result made;
+	char *dir = join(root, "kmsdata"), *out = join(root, name), *path, *cause = NULL;
+	unsigned char *buf = xmalloc(4 * 1024 * 1024);
+	unsigned long i;
+	size_t size;
+	int fd, ok = mkdir(dir, 0700) == 0;
+
+	for (i = 0; ok && i < 200; i++) {
+		path = xasprintf("%s/f%03lu.dat", dir, i);
+		size = i < 3 ? 4 * 1024 * 1024 : 4096 + i;
+		fill(buf, size, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		ok = fd >= 0 && write(fd, buf, size) == (ssize_t)size;
+		if (fd >= 0)
+			close(fd);
+		free(path);
+	}
+	memset(&opt, 0, sizeof opt);
+	opt.kmsdata_fd = ok ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
+	opt.output = out;
+	opt.passphrase = pass;
+	opt.iterations = 1000;
+	if (opt.kmsdata_fd < 0 || mkbackup_write(&opt, NULL, &made, &cause) != 0) {
+		diag("cannot make %s: %s", out, cause != NULL ? cause : "");
+		free(out);
+		out = NULL;
+	}
+	if (opt.kmsdata_fd >= 0)
+		close(opt.kmsdata_fd);
+	rm_rf(dir);
+	free(dir);
+	free(buf);
+	free(cause);
+	return out;
+}
+
+/*
+ * Reads archive through (staging it under parent_fd when >= 0, decrypting
+ * it with pass when not NULL); 0 when sound, else -1 with *cause when
+ * cause is not NULL.
+ */
 static int
-read_through(const char *archive, int parent_fd, struct watch *w, struct backup_result *res)
+read_through(const char *archive, const struct secret *pass, int parent_fd, struct watch *w,
+    struct backup_result *res, char **cause_out)
 {
 	struct backup_options opt;
 	struct progress pr = { watch_progress, w };
@@ -249,6 +305,8 @@ read_through(const char *archive, int parent_fd, struct watch *w, struct backup_
 	memset(&opt, 0, sizeof opt);
 	memset(w, 0, sizeof *w);
 	opt.source = archive;
+	opt.passphrase = pass;
+	opt.iterations = 1000;
 	watch_start(archive);
 	w->peak = heap_now();
 	if (parent_fd >= 0)
@@ -256,6 +314,10 @@ read_through(const char *archive, int parent_fd, struct watch *w, struct backup_
 	else
 		r = backup_validate(&opt, &pr, res, &cause);
 	watch_ino = 0;
+	if (r != 0 && cause_out != NULL) {
+		*cause_out = cause;
+		return r;
+	}
 	if (r != 0)
 		diag("%s: %s", archive, cause != NULL ? cause : "failed");
 	free(cause);
@@ -264,7 +326,7 @@ read_through(const char *archive, int parent_fd, struct watch *w, struct backup_
 
 /* Staged or checked, each archive is read once: every byte, no byte twice. */
 static void
-test_read_once(const char *archive, const char *what, int parent_fd)
+test_read_once(const char *archive, const struct secret *pass, const char *what, int parent_fd)
 {
 	struct backup_result res;
 	struct watch w;
@@ -272,8 +334,9 @@ test_read_once(const char *archive, const char *what, int parent_fd)
 	char *staged = join(root, "p/staged");
 	int r;
 
-	r = read_through(archive, parent_fd, &w, &res);
-	ok(r == 0, "%s: sound", what);
+	r = read_through(archive, pass, parent_fd, &w, &res, NULL);
+	ok(r == 0 && (pass == NULL || (res.hmac_matched && res.warnings == NULL)), "%s: sound%s",
+	    what, pass != NULL ? ", its HMAC matched" : "");
 	ok(r == 0 && (off_t)res.bytes_read == size,
 	    "%s: bytes_read is the archive's size (%llu, %lld)", what,
 	    r == 0 ? (unsigned long long)res.bytes_read : 0ULL, (long long)size);
@@ -300,7 +363,7 @@ peak_of(const char *archive, unsigned long files)
 	int r;
 
 	before = heap_now();
-	r = read_through(archive, -1, &w, &res);
+	r = read_through(archive, NULL, -1, &w, &res, NULL);
 	ok(r == 0 && res.files == files, "%lu files checked (%llu reports)", files,
 	    (unsigned long long)w.reports);
 	if (r == 0)
@@ -332,10 +395,42 @@ test_memory(const char *few, const char *many, unsigned long nfew, unsigned long
 	    p_large / 1024, p_small / 1024);
 }
 
+/*
+ * An encrypted archive altered near its end: refused by its HMAC, having
+ * read it once to its end (and not a byte more) to compute it.
+ */
+static void
+test_refused_read_once(const char *good, const struct secret *pass, int parent_fd)
+{
+	struct backup_result res;
+	struct watch w;
+	char *bad = join(root, "altered.tar.zst.enc"), *cmd, *cause = NULL;
+	off_t size;
+	int r = -1;
+
+	cmd = xasprintf("cp '%s' '%s' && cp '%s.hmac' '%s.hmac' && printf x | dd of='%s' bs=1 "
+	                "seek=$(( $(stat -c %%s '%s') - 200 )) conv=notrunc 2>/dev/null",
+	    good, bad, good, bad, bad, bad);
+	size = system(cmd) == 0 ? size_of(bad) : -1;
+	if (size > 0)
+		r = read_through(bad, pass, parent_fd, &w, &res, &cause);
+	ok(r == -1 && cause != NULL && strstr(cause, "HMAC does not match") != NULL,
+	    "an altered encrypted archive is refused (%s)", cause != NULL ? cause : "");
+	ok(size > 0 && (off_t)watch_bytes == size,
+	    "and read(2) took exactly its %lld bytes, once (%llu in %llu reads)", (long long)size,
+	    (unsigned long long)watch_bytes, (unsigned long long)watch_reads);
+	if (r == 0)
+		backup_result_free(&res);
+	free(cause);
+	free(cmd);
+	free(bad);
+}
+
 int
 main(void)
 {
-	char *few, *many, *small, *large, *parent;
+	struct secret pass = { (char *)PASSPHRASE, sizeof PASSPHRASE - 1 };
+	char *few, *many, *small, *large, *enc, *parent;
 	unsigned long nfew = 1000, nmany = 100000;
 	int parent_fd;
 
@@ -348,12 +443,16 @@ main(void)
 	many = make_tar("many.tar", nmany, 16);
 	small = make_tar("small.tar", 8, 8 * 1024);
 	large = make_tar("large.tar", 8, 8 * 1024 * 1024);
-	if (few == NULL || many == NULL || small == NULL || large == NULL)
+	enc = make_encrypted("kms.tar.zst.enc", &pass);
+	if (few == NULL || many == NULL || small == NULL || large == NULL || enc == NULL)
 		skip_all("the archives could not be made");
 
-	test_read_once(few, "1,000 files, staged", parent_fd);
-	test_read_once(large, "8 files of 8 MiB, staged", parent_fd);
-	test_read_once(many, "100,000 files, checked", -1);
+	test_read_once(few, NULL, "1,000 files, staged", parent_fd);
+	test_read_once(large, NULL, "8 files of 8 MiB, staged", parent_fd);
+	test_read_once(many, NULL, "100,000 files, checked", -1);
+	test_read_once(enc, &pass, "encrypted, with its HMAC file, staged", parent_fd);
+	test_read_once(enc, &pass, "encrypted, with its HMAC file, checked", -1);
+	test_refused_read_once(enc, &pass, parent_fd);
 	test_memory(few, many, nfew, nmany, small, large);
 
 	close(parent_fd);
@@ -362,6 +461,7 @@ main(void)
 	free(many);
 	free(small);
 	free(large);
+	free(enc);
 	free(parent);
 	return done_testing();
 }

@@ -5,8 +5,10 @@
  * the same tree, byte for byte), and by python3's tarfile, zipfile or a
  * hand-written cpio for the hostile ones (each must be refused, naming the
  * entry escaped, with the staging folder gone and nothing created outside
- * it). Injected faults run in a fresh copy of this program (argv[0]
- * --child), so that fault.c's counters start at zero.
+ * it). An encrypted backup with its FILE.hmac is made by kmsrecover's own
+ * writer, then altered in ways only the HMAC can see. Injected faults run
+ * in a fresh copy of this program (argv[0] --child), so that fault.c's
+ * counters start at zero.
  */
 #include "config.h"
 
@@ -26,6 +28,7 @@
 
 #include "backup.h"
 #include "digest.h"
+#include "mkbackup.h"
 #include "secret.h"
 #include "tap.h"
 #include "xmalloc.h"
@@ -726,6 +729,188 @@ test_encrypted_7z(void)
 	free(plain);
 }
 
+/* Changes the byte at off (from the end when negative) of a file. */
+static void
+flip_byte(const char *path, long long off)
+{
+	unsigned char c;
+	int fd;
+
+	if (off < 0)
+		off += size_of(path);
+	if ((fd = open(path, O_RDWR)) < 0 || pread(fd, &c, 1, (off_t)off) != 1)
+		diag("cannot read %s", path);
+	c ^= 0x20;
+	if (fd >= 0 && pwrite(fd, &c, 1, (off_t)off) != 1)
+		diag("cannot write %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Changes the first hex digit of a side file's HMAC (its second line) into another. */
+static void
+flip_hex_digit(const char *side)
+{
+	char text[256], *nl;
+	ssize_t n = -1;
+	int fd;
+
+	if ((fd = open(side, O_RDWR)) >= 0)
+		n = pread(fd, text, sizeof text - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	if ((nl = strchr(text, '\n')) == NULL || nl[1] == '\0') {
+		diag("%s has no second line", side);
+	} else {
+		nl[1] = nl[1] == '0' ? '1' : '0';
+		if (pwrite(fd, nl + 1, 1, nl + 1 - text) != 1)
+			diag("cannot write %s", side);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* An encrypted tar of the tree with its FILE.hmac, by kmsrecover's writer; the path. */
+static char *
+make_hmac_backup(const char *name)
+{
+	struct mkbackup_options opt;
+	struct mkbackup_result made;
+	struct secret s;
+	char *out = join(root, name), *src = join(root, "hmac-src"), *cause = NULL;
+
+	memset(&opt, 0, sizeof opt);
+	s.data = (char *)PASSPHRASE;
+	s.len = strlen(PASSPHRASE);
+	/* The writer adds its own MANIFEST.sha256. */
+	sh("rm -rf '%s' && cp -a '%s' '%s' && rm '%s/MANIFEST.sha256'", src, tree, src, src);
+	opt.kmsdata_fd = open(src, O_RDONLY | O_DIRECTORY);
+	opt.output = out;
+	opt.passphrase = &s;
+	opt.iterations = 1000;
+	if (opt.kmsdata_fd < 0 || mkbackup_write(&opt, NULL, &made, &cause) != 0)
+		diag("cannot make %s: %s", out, shown(cause));
+	if (opt.kmsdata_fd >= 0)
+		close(opt.kmsdata_fd);
+	free(cause);
+	free(src);
+	return out;
+}
+
+/* Copies the backup and its side file under a new name (either may then be altered). */
+static char *
+copy_hmac_backup(const char *from, const char *name)
+{
+	char *to = join(root, name);
+
+	sh("cp '%s' '%s' && cp '%s.hmac' '%s.hmac'", from, to, from, to);
+	return to;
+}
+
+/*
+ * Stages source, which must be refused: with want in the cause, the
+ * staging folder removed and nothing else in the parent folder changed.
+ */
+static void
+refused_hmac(const char *source, const char *pass, const char *want, const char *what)
+{
+	struct backup_result res;
+	char *cause, *before, *after;
+	int r;
+
+	before = listing(parent);
+	r = stage_encrypted(source, pass, 1000, &res, &cause);
+	after = listing(parent);
+	ok(r == -1 && contains(cause, want), "hmac: %s is refused (%s)", what, shown(cause));
+	ok(r == -1 && strcmp(before, after) == 0 && contains(cause, "staging folder was removed"),
+	    "hmac: %s: the staging folder is removed, nothing else changed", what);
+	if (r == 0) {
+		backup_result_free(&res);
+		rm_staged();
+	}
+	free(before);
+	free(after);
+	free(cause);
+}
+
+/*
+ * FILE.hmac is checked in the one read: a sound backup stages with no
+ * warning, read once; one altered anywhere, a changed or malformed side
+ * file, a truncated file are refused with the staging folder removed. The
+ * first alteration (in the tar's second end-of-archive block, which a tar
+ * reader never looks at) stages without complaint once its side file is
+ * gone: only the HMAC can catch it.
+ */
+static void
+test_encrypted_hmac(void)
+{
+	struct backup_options opt;
+	struct backup_result res;
+	char sum[DIGEST_HEX_LEN + 1], *good, *bad, *side, *cause = NULL;
+	int r;
+
+	good = make_hmac_backup("hmac.tar.enc");
+	sha256sum_of(good, sum);
+	r = stage_encrypted(good, PASSPHRASE, 1000, &res, &cause);
+	ok(r == 0 && same_tree(tree, "") && res.warnings == NULL && res.hmac_matched,
+	    "hmac: kmsrecover's encrypted backup stages, byte for byte, its HMAC matched (%s)",
+	    shown(cause));
+	ok(r == 0 && (long long)res.bytes_read == size_of(good) && strcmp(res.sha256, sum) == 0,
+	    "hmac: read once, to the end; the SHA-256 is of the file as stored");
+	if (r == 0)
+		backup_result_free(&res);
+	free(cause);
+	rm_staged();
+
+	bad = copy_hmac_backup(good, "hmac-tail.tar.enc");
+	flip_byte(bad, -100);
+	refused_hmac(bad, PASSPHRASE, "HMAC does not match", "a ciphertext byte in the tar's end");
+	memset(&opt, 0, sizeof opt);
+	opt.source = bad;
+	opt.passphrase = &(struct secret){ (char *)PASSPHRASE, strlen(PASSPHRASE) };
+	opt.iterations = 1000;
+	cause = NULL;
+	r = backup_validate(&opt, NULL, &res, &cause);
+	ok(r == -1 && contains(cause, "HMAC does not match"),
+	    "hmac: validate (kmsrecover verify) refuses it too (%s)", shown(cause));
+	free(cause);
+	sh("rm '%s.hmac'", bad);
+	r = stage_encrypted(bad, PASSPHRASE, 1000, &res, &cause);
+	ok(r == 0 && !res.hmac_matched && res.warnings != NULL &&
+	        contains(res.warnings[0], "no HMAC file"),
+	    "hmac: without its side file the same alteration passes, with a warning (%s)",
+	    shown(r == 0 ? (res.warnings != NULL ? res.warnings[0] : NULL) : cause));
+	if (r == 0)
+		backup_result_free(&res);
+	free(cause);
+	rm_staged();
+	free(bad);
+
+	bad = copy_hmac_backup(good, "hmac-head.tar.enc");
+	flip_byte(bad, 100);
+	refused_hmac(
+	    bad, PASSPHRASE, "HMAC does not match", "a ciphertext byte that breaks the archive");
+	free(bad);
+
+	bad = copy_hmac_backup(good, "hmac-side.tar.enc");
+	side = xasprintf("%s.hmac", bad);
+	flip_hex_digit(side);
+	refused_hmac(bad, PASSPHRASE, "HMAC does not match", "an altered side file");
+	write_file(side, "kmsrecover-hmac-sha256 1 1000\nnot hex\n", 38);
+	refused_hmac(bad, PASSPHRASE, "is not one kmsrecover wrote", "a malformed side file");
+	free(side);
+	free(bad);
+
+	bad = copy_hmac_backup(good, "hmac-short.tar.enc");
+	sh("truncate -s -16 '%s'", bad);
+	refused_hmac(bad, PASSPHRASE, "HMAC does not match", "a file cut short by a block");
+	sh("truncate -s -5 '%s'", bad);
+	refused_hmac(bad, PASSPHRASE, "HMAC does not match", "a file cut short mid-block");
+	free(bad);
+
+	refused_hmac(good, "wrong horse", "passphrase is wrong", "a wrong passphrase");
+	free(good);
+}
+
 /* Makes tree copy "name" with MANIFEST.sha256 replaced by text, and a tar of it. */
 static char *
 archive_with_manifest(const char *name, const char *sed)
@@ -1257,6 +1442,7 @@ main(int argc, char **argv)
 	test_directory();
 	test_encrypted();
 	test_encrypted_7z();
+	test_encrypted_hmac();
 	test_manifest();
 	test_hostile();
 	test_odd_but_sound();

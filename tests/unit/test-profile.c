@@ -199,6 +199,8 @@ static const struct error_case error_cases[] = {
 	{ "[service]\nname = a/b\n", ":2:", "[service] name", "\"a/b\"" },
 	{ "[service]\nstart = /bin/echo \"open\n", ":2:", "[service] start", "not closed" },
 	{ "[service]\nstart = bin/start.sh\n", ":2:", "[service] start", "\"bin/start.sh\"" },
+	{ "[service]\n\nstop = \"\" --now\n", ":3:", "[service] stop", "name is empty" },
+	{ "[secret]\nverify = \"\"\n", ":2:", "[secret] verify", "name is empty" },
 	{ "[service]\nbogus = 1\n", ":2:", "[service] bogus", "unknown key" },
 	{ "[service]\ntimeout = 5\ntimeout = 6\n", ":3:", "[service] timeout", "line 2" },
 	{ "[service]\nname =\n", ":2:", "[service] name", "a value is needed" },
@@ -259,6 +261,49 @@ test_missing(void)
 	    "a folder as profile is an error naming it: %s", cause ? cause : "");
 	free(cause);
 	free(path);
+	profile_free(p);
+}
+
+/* Comment lines filling exactly size bytes: a valid profile of that size. */
+static char *
+padded_profile(size_t size)
+{
+	char *text = xmalloc(size + 1);
+	size_t i;
+
+	memset(text, ';', size);
+	for (i = 63; i < size; i += 64)
+		text[i] = '\n';
+	text[size - 1] = '\n';
+	text[size] = '\0';
+	return text;
+}
+
+static void
+test_size(void)
+{
+	struct profile *p = profile_new();
+	char *text, *path, *cause = NULL;
+	int r;
+
+	text = padded_profile(256 * 1024);
+	path = write_file("big.conf", text);
+	r = profile_load(p, path, &cause);
+	ok(r == 0, "a profile of exactly 256 KiB loads%s%s", cause ? ": " : "", cause ? cause : "");
+	free(cause);
+	cause = NULL;
+	free(path);
+	free(text);
+
+	text = padded_profile(256 * 1024 + 1);
+	path = write_file("huge.conf", text);
+	r = profile_load(p, path, &cause);
+	ok(r == -1 && cause != NULL && strstr(cause, path) != NULL &&
+	    strstr(cause, "larger than 256 KiB") != NULL,
+	    "a profile one byte past 256 KiB is refused, naming it: %s", cause ? cause : "(loaded)");
+	free(cause);
+	free(path);
+	free(text);
 	profile_free(p);
 }
 
@@ -368,6 +413,7 @@ main(void)
 	test_full();
 	test_errors();
 	test_missing();
+	test_size();
 	test_split();
 	test_substitute();
 	test_service_argv();

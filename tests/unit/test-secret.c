@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,88 @@ test_startup_disk_errors(void)
 	free(dir);
 }
 
+/* Reading the startup disk blocked: the test fails at once rather than hangs. */
+static void
+blocked(int sig)
+{
+	static const char msg[] = "Bail out! reading a hostile startup disk blocked\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof msg - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+static void
+hostile_setup_failed(const char *what, const char *path)
+{
+	diag("%s %s: %s", what, path, strerror(errno));
+	exit(1);
+}
+
+/* path (a startup disk file or folder) is refused at once as "not a file", naming bad. */
+static void
+refused(const char *path, const char *bad, const char *what)
+{
+	char *pw, *found, *cause;
+
+	alarm(10);
+	pw = disk(path, &found, &cause);
+	alarm(0);
+	ok(pw == NULL && found == NULL && cause != NULL && strstr(cause, bad) != NULL &&
+	    strstr(cause, "not a file") != NULL, "%s is refused without blocking: %s", what,
+	    cause ? cause : "(read)");
+	free(pw);
+	free(found);
+	free(cause);
+}
+
+/* A FIFO (no writer: an open without O_NONBLOCK would wait forever), a device, a link out. */
+static void
+test_startup_disk_hostile(void)
+{
+	char *fifo, *dir, *outside, *link, *target;
+
+	signal(SIGALRM, blocked);
+	dir = xasprintf("%s/disk9", tmpdir);
+	fifo = xasprintf("%s/KMSPWD.INI", dir);
+	mkdir(dir, 0700);
+	if (mkfifo(fifo, 0600) != 0)
+		hostile_setup_failed("mkfifo", fifo);
+	refused(fifo, fifo, "a FIFO named as the startup disk");
+	refused(dir, fifo, "a FIFO in the startup disk folder");
+	refused("/dev/null", "/dev/null", "a device named as the startup disk");
+	free(dir);
+	free(fifo);
+
+	outside = put_s("elsewhere/KMSPWD.INI", "[config]\npwd=OUTSIDETHEDISK\n");
+	dir = xasprintf("%s/disk10", tmpdir);
+	link = xasprintf("%s/KMSPWD.INI", dir);
+	target = xasprintf("%s/../elsewhere/KMSPWD.INI", dir);
+	mkdir(dir, 0700);
+	if (symlink(target, link) != 0)
+		hostile_setup_failed("symlink", link);
+	refused(link, link, "a symbolic link named as the startup disk");
+	refused(dir, link, "a symbolic link out of the startup disk folder");
+	free(dir);
+	free(link);
+	free(target);
+	free(outside);
+
+	/* Found by the search on removable media, the same. */
+	dir = xasprintf("%s/media2", tmpdir);
+	mkdir(dir, 0700);
+	fifo = xasprintf("%s/usb/KMSPWD.INI", dir);
+	free(put_s("media2/usb/readme.txt", "not the password"));
+	if (mkfifo(fifo, 0600) != 0)
+		hostile_setup_failed("mkfifo", fifo);
+	setenv("KMSRECOVER_MEDIA_ROOTS", dir, 1);
+	refused(NULL, fifo, "a FIFO found on removable media");
+	unsetenv("KMSRECOVER_MEDIA_ROOTS");
+	free(dir);
+	free(fifo);
+}
+
 static void
 test_media_search(void)
 {
@@ -500,6 +583,7 @@ main(void)
 	test_read_file();
 	test_startup_disk();
 	test_startup_disk_errors();
+	test_startup_disk_hostile();
 	test_media_search();
 	test_verify();
 	test_handoff();

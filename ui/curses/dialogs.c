@@ -4,7 +4,7 @@
  * Questions are asked at the foot of the main pane, under the step's text
  * (which layout.c draws with the question's title and text):
  *
- *   welcome  the tasks as a list, < Next >  < Quit >
+ *   welcome  the tasks as a list, < Next >  < Quit >; F3 the language box
  *   confirm  < Yes >  < No >  [< Back >]; a destructive one starts on No
  *   choose   the choices as a list with their one-line help, < Next >
  *   text     a path field, the suggestions to pick from below it
@@ -670,6 +670,7 @@ curses_form_draw(struct wizard *w, struct curses_widget *wd)
 	w->hints.move = f->nslots > 1;
 	w->hints.back = f->q->can_back;
 	w->hints.reveal = f->kind == CURSES_FORM_SECRET && f->q->can_reveal;
+	w->hints.language = f->kind == CURSES_FORM_WELCOME;
 }
 
 static int
@@ -874,6 +875,11 @@ curses_form_key(struct wizard *w, struct curses_widget *wd, enum curses_action a
 		if (f->kind == CURSES_FORM_SECRET && f->q->can_reveal)
 			f->reveal = !f->reveal;
 		return CURSES_CONTINUE;
+	case CA_LANGUAGE:
+		/* Another language: the engine asks again, its texts translated anew. */
+		if (f->kind != CURSES_FORM_WELCOME)
+			return CURSES_PASS;
+		return curses_language_choose(w) ? FE_AGAIN : CURSES_CONTINUE;
 	case CA_HOTKEY:
 		return curses_form_hotkey(w, f, k->ch, slot == SLOT_LIST);
 	default:

@@ -2,7 +2,8 @@
  * Keys to actions, through one binding table (like dialog's dlg_keys.c):
  * widgets never look at raw key codes. Every function key has twins for
  * terminals that send none (a serial line, some KVMs): Esc then a digit
- * within the Esc delay (Esc 1 = F1, Esc 2 = F2, Esc 4 = F4, Esc 0 = F10),
+ * within the Esc delay (Esc 1 = F1, Esc 2 = F2, Esc 3 = F3, Esc 4 = F4,
+ * Esc 0 = F10),
  * and a control key that clashes with nothing (not Ctrl-H, which is
  * Backspace, nor Ctrl-S/Ctrl-Q, which are flow control). A lone Esc is
  * known once the delay (set_escdelay, 300 ms) has passed.
@@ -59,6 +60,9 @@ static const struct curses_binding curses_bindings[] = {
 	{ K_ANY, KEY_F(2), 0, 0, CA_TRANSCRIPT },
 	{ K_ANY, 0, '2', 1, CA_TRANSCRIPT },
 	{ K_ANY, 0, CTRL_KEY('T'), 0, CA_TRANSCRIPT },
+	{ K_ANY, KEY_F(3), 0, 0, CA_LANGUAGE },
+	{ K_ANY, 0, '3', 1, CA_LANGUAGE },
+	{ K_ANY, 0, CTRL_KEY('O'), 0, CA_LANGUAGE },
 	{ K_ANY, KEY_F(4), 0, 0, CA_REVEAL },
 	{ K_ANY, 0, '4', 1, CA_REVEAL },
 	{ K_ANY, 0, CTRL_KEY('R'), 0, CA_REVEAL },
@@ -92,28 +96,31 @@ static const struct curses_binding curses_bindings[] = {
 	{ K_ANY, KEY_DC, 0, 0, CA_DELETE },
 };
 
-/* What F1 lists: the keys and what they do. */
+/* What F1 lists: the keys and what they do; welcome: only on the first screen. */
 static const struct {
 	const char *keys;
 	const char *what;
+	int welcome;
 } curses_key_help[] = {
 	/* TRANSLATORS: key names in the F1 help; keep "Tab", "Shift-Tab" recognisable. */
-	{ N_("Tab, Shift-Tab"), N_("move between fields and buttons") },
-	{ N_("Arrows"), N_("move in a list, between buttons, or in a field") },
-	{ N_("Enter"), N_("press the button, take the answer") },
-	{ N_("Esc"), N_("go back, where Back is offered; close a window") },
-	{ N_("Underlined letter"), N_("press that button (in a field: Esc, then the letter)") },
-	{ N_("F1, Esc 1, Ctrl-G"), N_("this help") },
-	{ N_("F2, Esc 2, Ctrl-T"), N_("the transcript of what was done") },
-	{ N_("F4, Esc 4, Ctrl-R"), N_("show or hide a password, where offered") },
-	{ N_("F10, Esc 0, Ctrl-X"), N_("quit (asks first, and says what state things are in)") },
-	{ N_("PgUp, PgDn"), N_("scroll the step's text") },
-	{ N_("Ctrl-L"), N_("redraw the screen") },
-	{ N_("Ctrl-C"), N_("while work runs: ask whether to stop it") },
-	{ N_("In a field"), N_("Home/Ctrl-A, End/Ctrl-E, Backspace, Delete/Ctrl-D") },
-	{ "", N_("Ctrl-U clears the field, Ctrl-K cuts to its end") },
-	{ N_("In a viewer"), N_("/ searches, n and N: next and previous match") },
-	{ "", N_("q or Esc closes the viewer") },
+	{ N_("Tab, Shift-Tab"), N_("move between fields and buttons"), 0 },
+	{ N_("Arrows"), N_("move in a list, between buttons, or in a field"), 0 },
+	{ N_("Enter"), N_("press the button, take the answer"), 0 },
+	{ N_("Esc"), N_("go back, where Back is offered; close a window"), 0 },
+	{ N_("Underlined letter"), N_("press that button (in a field: Esc, then the letter)"), 0 },
+	{ N_("F1, Esc 1, Ctrl-G"), N_("this help"), 0 },
+	{ N_("F2, Esc 2, Ctrl-T"), N_("the transcript of what was done"), 0 },
+	/* TRANSLATORS: F3 is offered on the first screen only. */
+	{ N_("F3, Esc 3, Ctrl-O"), N_("choose the language of the screens"), 1 },
+	{ N_("F4, Esc 4, Ctrl-R"), N_("show or hide a password, where offered"), 0 },
+	{ N_("F10, Esc 0, Ctrl-X"), N_("quit (asks first, and says what state things are in)"), 0 },
+	{ N_("PgUp, PgDn"), N_("scroll the step's text"), 0 },
+	{ N_("Ctrl-L"), N_("redraw the screen"), 0 },
+	{ N_("Ctrl-C"), N_("while work runs: ask whether to stop it"), 0 },
+	{ N_("In a field"), N_("Home/Ctrl-A, End/Ctrl-E, Backspace, Delete/Ctrl-D"), 0 },
+	{ "", N_("Ctrl-U clears the field, Ctrl-K cuts to its end"), 0 },
+	{ N_("In a viewer"), N_("/ searches, n and N: next and previous match"), 0 },
+	{ "", N_("q or Esc closes the viewer"), 0 },
 };
 
 /*
@@ -192,20 +199,25 @@ curses_keys_action(const struct curses_key *k, int keymap)
 	return k->esc ? CA_HOTKEY : CA_CHAR;
 }
 
-/* The keys section of the F1 help, translated, in two aligned columns. */
+/* The keys section of the F1 help, translated, in two aligned columns (welcome: with F3). */
 char *
-curses_keys_help(void)
+curses_keys_help(int welcome)
 {
 	size_t i, n = sizeof curses_key_help / sizeof curses_key_help[0], w, widest = 0;
 	char *out = xstrdup(""), *next;
 
 	for (i = 0; i < n; i++) {
+		if (curses_key_help[i].welcome && !welcome)
+			continue;
 		w = *curses_key_help[i].keys != '\0' ? width_of(_(curses_key_help[i].keys)) : 0;
 		if (w > widest && w < 24)
 			widest = w;
 	}
 	for (i = 0; i < n; i++) {
 		const char *keys = *curses_key_help[i].keys != '\0' ? _(curses_key_help[i].keys) : "";
+
+		if (curses_key_help[i].welcome && !welcome)
+			continue;
 
 		w = width_of(keys);
 		next = xasprintf("%s  %s%*s  %s\n", out, keys, w < widest ? (int)(widest - w) : 0, "",

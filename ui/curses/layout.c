@@ -610,9 +610,12 @@ curses_layout_hints(struct wizard *w)
 		/* TRANSLATORS: the key hint line: "F1 Help  F2 Transcript  F10 Quit ..."; keep each short. */
 		{ 1, "F1", _("Help") },
 		{ 1, "F2", _("Transcript") },
+		/* TRANSLATORS: on the first screen: F3 chooses the language; keep it short. */
+		{ w->hints.language, "F3", _("Language") },
 		{ 1, "F10", _("Quit") },
-		/* TRANSLATORS: reminds that Esc then 1, 2 or 0 does what F1, F2, F10 do. */
-		{ 1, "", _("(also Esc 1, 2, 0)") },
+		/* TRANSLATORS: reminds that Esc then 1, 2 or 0 does what F1, F2, F10 do (and 3, F3,
+		 * on the first screen). */
+		{ 1, "", w->hints.language ? _("(also Esc 1, 2, 3, 0)") : _("(also Esc 1, 2, 0)") },
 		{ w->hints.stop, "Ctrl-C", _("Stop") },
 		{ w->hints.reveal, "F4", _("Show/hide") },
 		{ w->hints.back, "Esc", _("Back") },
@@ -718,7 +721,7 @@ curses_help_text(struct wizard *w)
 		for (i = 0; q->choices != NULL && i < q->nchoices; i++)
 			text = curses_help_choice(text, q, i);
 	}
-	keys = curses_keys_help();
+	keys = curses_keys_help(w->welcome && w->summary == NULL);
 	line = xasprintf("%s\n%s", _("Keys"), keys);
 	text = curses_help_add(text, line);
 	free(line);

@@ -103,18 +103,24 @@ curses_terminal_flag_handler(int sig)
 	}
 }
 
+/* One write, async-signal-safe; a crash handler has no one to tell of a failure. */
+static void
+curses_terminal_write_raw(const char *buf, size_t len)
+{
+	ssize_t n = write(STDOUT_FILENO, buf, len);
+
+	(void)n;
+}
+
 /* Async-signal-safe: tty modes and reset strings back, then die as asked. */
 static void
 curses_terminal_crash_handler(int sig)
 {
-	ssize_t n;
-
 	if (curses_saved_tty_ok)
 		tcsetattr(STDIN_FILENO, TCSANOW, &curses_saved_tty);
 	if (curses_reset_len > 0)
-		n = write(STDOUT_FILENO, curses_reset_seq, curses_reset_len);
-	n = write(STDOUT_FILENO, "\r\n", 2);
-	(void)n;
+		curses_terminal_write_raw(curses_reset_seq, curses_reset_len);
+	curses_terminal_write_raw("\r\n", 2);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

@@ -421,10 +421,10 @@ wizard_welcome(struct frontend *fe, const struct fe_question *q, int *choice, ch
 	w->welcome = 1;
 	r = wizard_ask(w, CURSES_FORM_WELCOME, q, &f, cause);
 	w->welcome = 0;
-	if (r == FE_OK)
+	if (r == FE_OK || r == FE_AGAIN)
 		*choice = curses_form_choice(f);
 	curses_form_free(f);
-	return r == FE_OK || r == FE_ERROR ? r : FE_QUIT;
+	return r == FE_OK || r == FE_AGAIN || r == FE_ERROR ? r : FE_QUIT;
 }
 
 static void

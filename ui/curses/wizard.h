@@ -57,6 +57,7 @@ enum curses_action {
 	CA_TRANSCRIPT,
 	CA_QUIT,
 	CA_REVEAL,
+	CA_LANGUAGE, /* F3: the language chooser, on the first screen */
 	CA_REDRAW,
 	CA_RESIZE,
 	CA_SEARCH,
@@ -148,6 +149,7 @@ struct curses_hints {
 	int back;   /* Esc goes back */
 	int reveal; /* F4 shows the secret */
 	int stop;   /* Ctrl-C stops */
+	int language; /* F3 chooses the language */
 };
 
 struct curses_gauge;
@@ -205,7 +207,7 @@ int curses_terminal_hung_up(void);
 /* keys.c: reading keys and the binding table. */
 int curses_keys_read(int timeout_ms, struct curses_key *k);
 enum curses_action curses_keys_action(const struct curses_key *k, int keymap);
-char *curses_keys_help(void);
+char *curses_keys_help(int welcome);
 
 /* layout.c: the screen's parts and drawing helpers. */
 int curses_layout_too_small(void);
@@ -249,6 +251,9 @@ struct curses_gauge *curses_gauge_new(void);
 void curses_gauge_free(struct curses_gauge *g);
 int curses_gauge_update(struct curses_gauge *g, const char *label, const struct progress_state *s);
 struct curses_widget *curses_gauge_widget(struct curses_gauge *g);
+
+/* language.c: the F3 box; 1 when the language was switched. */
+int curses_language_choose(struct wizard *w);
 
 /* viewer.c: a scrollable, searchable text (an overlay). */
 void curses_viewer_run(struct wizard *w, const char *title, const char *text, int at_end);
