@@ -448,8 +448,8 @@ kmsim_mkdirs(const char *path, mode_t mode, char **cause)
 			continue;
 		save = *p;
 		*p = '\0';
-		if (mkdir(copy, mode) != 0 && (errno != EEXIST || stat(copy, &sb) != 0 ||
-		    !S_ISDIR(sb.st_mode))) {
+		if (mkdir(copy, mode) != 0 &&
+		    (errno != EEXIST || stat(copy, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
 			if (errno == EEXIST)
 				errno = ENOTDIR;
 			*cause = kmsim_xasprintf("cannot create %s: %s", copy, strerror(errno));
@@ -637,8 +637,7 @@ out:
 
 /* Sets *file to dir/name and *cause from fmt; returns KMSIM_DB_DAMAGED. */
 static __attribute__((format(printf, 5, 6))) enum kmsim_db_result
-kmsim_db_damaged(char **file, char **cause, const char *dir, const char *name, const char *fmt,
-    ...)
+kmsim_db_damaged(char **file, char **cause, const char *dir, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -935,8 +934,8 @@ kmsim_db_open(const char *dir, const char *alpha, size_t alpha_len, struct kmsim
 		parsed = 1;
 	/* l is filled only by a successful parse: nothing reads it otherwise. */
 	if (!parsed) {
-		r = kmsim_db_damaged(
-		    file, cause, dir, KMSIM_DB_NAME, "%s", why != NULL ? why : "cannot be read");
+		r = kmsim_db_damaged(file, cause, dir, KMSIM_DB_NAME, "%s",
+		    why != NULL ? why : "cannot be read");
 		goto out;
 	}
 	if ((r = kmsim_db_check_logs(dir, &l, file, cause)) != KMSIM_DB_OK)

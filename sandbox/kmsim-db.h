@@ -14,10 +14,10 @@
 #include <sys/types.h>
 
 #define KMSIM_DB_NAME "Kmsmdb.edb"
-#define KMSIM_DB_LOGS 3               /* edb00001.log .. edb00003.log written by create */
-#define KMSIM_KEY_SIZE 32             /* a user's key, and the master key */
-#define KMSIM_USER_MAX 64             /* bytes of a user name */
-#define KMSIM_RECORDS_MAX 100000      /* records in one database */
+#define KMSIM_DB_LOGS 3          /* edb00001.log .. edb00003.log written by create */
+#define KMSIM_KEY_SIZE 32        /* a user's key, and the master key */
+#define KMSIM_USER_MAX 64        /* bytes of a user name */
+#define KMSIM_RECORDS_MAX 100000 /* records in one database */
 #define KMSIM_ITERATIONS_DEFAULT 100000
 #define KMSIM_ITERATIONS_MIN 1000
 #define KMSIM_ITERATIONS_MAX 10000000 /* bounds what a hostile file can make us compute */

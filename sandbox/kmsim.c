@@ -77,7 +77,7 @@ struct kmsim_run {
 	char lock[PATH_MAX];
 	char pid[PATH_MAX];
 	char status[PATH_MAX];
-	char sock[sizeof ((struct sockaddr_un *)NULL)->sun_path];
+	char sock[sizeof((struct sockaddr_un *)NULL)->sun_path];
 };
 
 /* The daemon's state. */
@@ -112,20 +112,13 @@ static const struct kmsim_command kmsim_commands[] = {
 	{ "check", kmsim_check, "ds", "d" },
 };
 
-static const struct option kmsim_long_options[] = {
-	{ "data", required_argument, NULL, 'd' },
-	{ "run", required_argument, NULL, 'r' },
-	{ "records", required_argument, NULL, 'n' },
+static const struct option kmsim_long_options[] = { { "data", required_argument, NULL, 'd' },
+	{ "run", required_argument, NULL, 'r' }, { "records", required_argument, NULL, 'n' },
 	{ "startup-disk", required_argument, NULL, 's' },
-	{ "iterations", required_argument, NULL, 'i' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "timeout", required_argument, NULL, 't' },
-	{ "ignore-term", no_argument, NULL, 'I' },
-	{ "die-after", required_argument, NULL, 'D' },
-	{ "all", no_argument, NULL, 'a' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
-};
+	{ "iterations", required_argument, NULL, 'i' }, { "force", no_argument, NULL, 'f' },
+	{ "timeout", required_argument, NULL, 't' }, { "ignore-term", no_argument, NULL, 'I' },
+	{ "die-after", required_argument, NULL, 'D' }, { "all", no_argument, NULL, 'a' },
+	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 
 static volatile sig_atomic_t kmsim_signal_fd = -1;
 
@@ -313,8 +306,7 @@ kmsim_option_set(struct kmsim_options *o, int c, const char *arg)
 
 /* Checks the options required and the arguments left after them. */
 static int
-kmsim_options_check(const struct kmsim_command *cmd, struct kmsim_options *o, int argc,
-    char **argv)
+kmsim_options_check(const struct kmsim_command *cmd, struct kmsim_options *o, int argc, char **argv)
 {
 	const char *r;
 
@@ -333,8 +325,7 @@ kmsim_options_check(const struct kmsim_command *cmd, struct kmsim_options *o, in
 
 /* Parses argv (argv[0] is the command). 0, 1 for --help (printed), or a usage error. */
 static int
-kmsim_options_parse(const struct kmsim_command *cmd, struct kmsim_options *o, int argc,
-    char **argv)
+kmsim_options_parse(const struct kmsim_command *cmd, struct kmsim_options *o, int argc, char **argv)
 {
 	int c;
 
@@ -576,15 +567,16 @@ kmsim_init(struct kmsim_options *o)
 		goto out;
 	if (!o->force && lstat(path, &sb) == 0) {
 		cause = kmsim_xasprintf("%s already exists: the KM Server is installed there "
-		    "(--force reinstalls it, with a new key database)", path);
+					"(--force reinstalls it, with a new key database)",
+		    path);
 		goto out;
 	}
 	if (kmsim_alpha_generate(alpha) != 0) {
 		cause = kmsim_xstrdup("cannot make a random alpha string");
 		goto out;
 	}
-	if (kmsim_db_create(o->data, alpha, KMSIM_ALPHA_LEN, o->records, o->iterations,
-	    &cause) != 0)
+	if (kmsim_db_create(o->data, alpha, KMSIM_ALPHA_LEN, o->records, o->iterations, &cause) !=
+	    0)
 		goto out;
 	printf("%s\n", alpha);
 	fflush(stdout);
@@ -910,8 +902,7 @@ kmsim_daemon_wait(int fd, char *msg, size_t size)
 
 /* Forks the daemon (twice, in a new session) and waits until it is ready. 0, or 1. */
 static int
-kmsim_daemon_spawn(const struct kmsim_options *o, const struct kmsim_run *run,
-    struct kmsim_db *db)
+kmsim_daemon_spawn(const struct kmsim_options *o, const struct kmsim_run *run, struct kmsim_db *db)
 {
 	char msg[512];
 	int fds[2], status;
@@ -995,8 +986,10 @@ kmsim_stop(struct kmsim_options *o)
 	deadline = kmsim_now_ms() + o->timeout * 1000;
 	while (kmsim_running(&run) != 0 || kmsim_alive(pid)) {
 		if (kmsim_now_ms() >= deadline) {
-			fprintf(stderr, "kmsim: the KM Server (pid %ld) did not stop "
-			    "within %ld s\n", (long)pid, o->timeout);
+			fprintf(stderr,
+			    "kmsim: the KM Server (pid %ld) did not stop "
+			    "within %ld s\n",
+			    (long)pid, o->timeout);
 			return 1;
 		}
 		kmsim_sleep_ms(50);
@@ -1131,8 +1124,10 @@ kmsim_check(struct kmsim_options *o)
 int
 main(int argc, char **argv)
 {
-	struct kmsim_options o = { .records = 250, .iterations = KMSIM_ITERATIONS_DEFAULT,
-		.timeout = 10, .die_after = -1 };
+	struct kmsim_options o = { .records = 250,
+		.iterations = KMSIM_ITERATIONS_DEFAULT,
+		.timeout = 10,
+		.die_after = -1 };
 	const struct kmsim_command *cmd = NULL;
 	size_t i;
 	int rc;

@@ -208,11 +208,11 @@ struct backup_input {
 	int eof;
 	int bad_padding;
 	int read_errno;
-	unsigned char *ring; /* BACKUP_RING blocks of BACKUP_BLOCK, read in turn */
-	uint64_t ticket[BACKUP_RING]; /* the hasher's ticket for each block */
+	unsigned char *ring;           /* BACKUP_RING blocks of BACKUP_BLOCK, read in turn */
+	uint64_t ticket[BACKUP_RING];  /* the hasher's ticket for each block */
 	size_t ring_used[BACKUP_RING]; /* the most each block held: wiped at the end */
 	unsigned int next;
-	unsigned char *plain; /* decrypted data (openssl enc only) */
+	unsigned char *plain;     /* decrypted data (openssl enc only) */
 	const unsigned char *out; /* out[out_off..out_len) not yet handed on */
 	size_t out_off;
 	size_t out_len;
@@ -268,12 +268,12 @@ struct backup_run {
 
 	struct backup_recs recs;
 	struct backup_hasher *hasher; /* each file's data */
-	struct digest *file_digest;  /* MANIFEST.sha256 and BACKUP.INFO */
-	size_t manifest_len;    /* bytes of MANIFEST.sha256 read */
+	struct digest *file_digest;   /* MANIFEST.sha256 and BACKUP.INFO */
+	size_t manifest_len;          /* bytes of MANIFEST.sha256 read */
 	size_t manifest_lines;
 	uint64_t manifest_entries;
-	char *manifest_cause;   /* what is wrong with it (translated), for the end */
-	char *mline;            /* a line of it not complete yet */
+	char *manifest_cause; /* what is wrong with it (translated), for the end */
+	char *mline;          /* a line of it not complete yet */
 	size_t mline_len;
 	size_t mline_alloc;
 	int manifest_found;
@@ -286,8 +286,8 @@ struct backup_run {
 	uint64_t declared;
 	uint64_t last_progress;
 	int64_t last_report; /* CLOCK_MONOTONIC, ns */
-	int flush_fd;     /* the file being written, opened to start its writeback; -1 */
-	int64_t flushed;  /* its bytes sent to the disk so far */
+	int flush_fd;        /* the file being written, opened to start its writeback; -1 */
+	int64_t flushed;     /* its bytes sent to the disk so far */
 	char *cause;
 };
 
@@ -468,9 +468,9 @@ backup_probe(const char *source, enum backup_kind *kind, char **cause)
 		goto fail;
 	}
 	close(fd);
-	*kind = n == BACKUP_SALT_LEN && memcmp(head, BACKUP_SALT_MAGIC, BACKUP_SALT_LEN) == 0
-	    ? BACKUP_ENCRYPTED
-	    : BACKUP_ARCHIVE;
+	*kind = n == BACKUP_SALT_LEN && memcmp(head, BACKUP_SALT_MAGIC, BACKUP_SALT_LEN) == 0 ?
+	    BACKUP_ENCRYPTED :
+	    BACKUP_ARCHIVE;
 	free(shown);
 	return 0;
 
@@ -570,10 +570,10 @@ backup_recs_add(struct backup_recs *r, const char *path, enum backup_rec_type ty
 		return SIZE_MAX;
 	backup_recs_grow_index(r);
 	if (r->count % BACKUP_REC_CHUNK == 0) {
-		r->chunk = xreallocarray(
-		    r->chunk, r->count / BACKUP_REC_CHUNK + 1, sizeof(struct backup_rec *));
-		r->chunk[r->count / BACKUP_REC_CHUNK] =
-		    xreallocarray(NULL, BACKUP_REC_CHUNK, sizeof **r->chunk);
+		r->chunk = xreallocarray(r->chunk, r->count / BACKUP_REC_CHUNK + 1,
+		    sizeof(struct backup_rec *));
+		r->chunk[r->count / BACKUP_REC_CHUNK] = xreallocarray(NULL, BACKUP_REC_CHUNK,
+		    sizeof **r->chunk);
 	}
 	while (r->names_len + len > r->names_alloc) {
 		r->names_alloc = r->names_alloc == 0 ? 64 * 1024 : r->names_alloc * 2;
@@ -639,7 +639,7 @@ backup_hasher_end(struct backup_hasher *h, unsigned char out[DIGEST_LEN])
 	digest_final(h->digest, out);
 	if (h->mac != NULL &&
 	    (EVP_MAC_final(h->mac, h->mac_sum, &n, sizeof h->mac_sum) != 1 ||
-	        n != sizeof h->mac_sum))
+		n != sizeof h->mac_sum))
 		h->mac_failed = 1;
 }
 
@@ -1020,13 +1020,13 @@ backup_input_key(struct backup_input *in, const unsigned char *salt, const struc
 	if (pass->len > INT_MAX)
 		goto out;
 	if (PKCS5_PBKDF2_HMAC(pass->data, (int)pass->len, salt, BACKUP_SALT_LEN,
-	        iterations > 0 ? iterations : BACKUP_ITERATIONS, EVP_sha256(), sizeof keyiv,
-	        keyiv) != 1)
+		iterations > 0 ? iterations : BACKUP_ITERATIONS, EVP_sha256(), sizeof keyiv,
+		keyiv) != 1)
 		goto out;
 	if ((in->cipher = EVP_CIPHER_CTX_new()) == NULL)
 		abort();
-	if (EVP_DecryptInit_ex(
-	        in->cipher, EVP_aes_256_cbc(), NULL, keyiv, keyiv + BACKUP_KEY_LEN) != 1)
+	if (EVP_DecryptInit_ex(in->cipher, EVP_aes_256_cbc(), NULL, keyiv,
+		keyiv + BACKUP_KEY_LEN) != 1)
 		goto out;
 	in->plain = xmalloc(BACKUP_BLOCK + EVP_MAX_BLOCK_LENGTH);
 	ret = 0;
@@ -1046,9 +1046,9 @@ backup_hmac_key(const struct secret *passphrase, const unsigned char *salt, int 
 	memcpy(s, salt, BACKUP_SALT_LEN);
 	memcpy(s + BACKUP_SALT_LEN, BACKUP_HMAC_LABEL, sizeof BACKUP_HMAC_LABEL);
 	return PKCS5_PBKDF2_HMAC(passphrase->data, (int)passphrase->len, s, (int)sizeof s,
-	           iterations, EVP_sha256(), BACKUP_HMAC_LEN, key) == 1
-	    ? 0
-	    : -1;
+		   iterations, EVP_sha256(), BACKUP_HMAC_LEN, key) == 1 ?
+	    0 :
+	    -1;
 }
 
 EVP_MAC_CTX *
@@ -1128,8 +1128,8 @@ backup_hmac_open(struct backup_run *run, const unsigned char *salt)
 	if (fd >= 0)
 		n = backup_read_full(fd, text, sizeof text - 1);
 	if (n < 0) {
-		backup_error(
-		    run, _("Cannot read the HMAC file %1$s: %2$s."), shown, strerror(errno));
+		backup_error(run, _("Cannot read the HMAC file %1$s: %2$s."), shown,
+		    strerror(errno));
 		goto out;
 	}
 	text[n] = '\0';
@@ -1140,8 +1140,8 @@ backup_hmac_open(struct backup_run *run, const unsigned char *salt)
 	}
 	if (backup_hmac_key(run->opt->passphrase, salt, iterations, key) != 0 ||
 	    (in->hasher->mac = backup_hmac_new(key)) == NULL) {
-		backup_error(
-		    run, _("Cannot derive the key to decrypt the backup %s."), run->shown_source);
+		backup_error(run, _("Cannot derive the key to decrypt the backup %s."),
+		    run->shown_source);
 		goto out;
 	}
 	in->hmac = 1;
@@ -1231,8 +1231,8 @@ backup_spool_extend(struct backup_input *in)
 	p = in->out + in->out_off;
 	left = in->out_len - in->out_off;
 	while (left > 0) {
-		n = fault_fail("write") != 0 ? -1
-		                             : pwrite(in->spool_fd, p, left, (off_t)in->spool_len);
+		n = fault_fail("write") != 0 ? -1 :
+					       pwrite(in->spool_fd, p, left, (off_t)in->spool_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -1293,9 +1293,9 @@ backup_spool_seek(struct archive *a, void *arg, la_int64_t offset, int whence)
 	}
 	if (r < 0)
 		return ARCHIVE_FATAL;
-	base = whence == SEEK_SET ? 0
-	    : whence == SEEK_CUR  ? (int64_t)in->pos
-	                          : (int64_t)in->spool_len;
+	base = whence == SEEK_SET ? 0 :
+	    whence == SEEK_CUR    ? (int64_t)in->pos :
+				    (int64_t)in->spool_len;
 	if (offset < -base || offset > INT64_MAX - base)
 		return ARCHIVE_FATAL;
 	while ((uint64_t)(base + offset) > in->spool_len && (r = backup_spool_extend(in)) > 0)
@@ -1347,8 +1347,8 @@ backup_read_failed(struct backup_run *run)
 		    _("The entry \"%1$s\" of the backup %2$s cannot be read: %3$s."), run->shown,
 		    run->shown_source, detail);
 	else
-		ret = backup_error(
-		    run, _("The backup %1$s cannot be read: %2$s."), run->shown_source, detail);
+		ret = backup_error(run, _("The backup %1$s cannot be read: %2$s."),
+		    run->shown_source, detail);
 	free(detail);
 	return ret;
 }
@@ -1381,8 +1381,8 @@ backup_archive_data(struct backup_run *run, const void **buf, size_t *len, int64
 	return 1;
 }
 
-static const struct backup_source_ops backup_archive_ops = {
-    backup_archive_next, backup_archive_data};
+static const struct backup_source_ops backup_archive_ops = { backup_archive_next,
+	backup_archive_data };
 
 /*
  * Every format libarchive reads except mtree, whose "archives" take their
@@ -1485,8 +1485,8 @@ backup_input_open(struct backup_run *run, int fd, uint64_t size)
 			return backup_error(run,
 			    _("The backup %s is encrypted: a passphrase is needed."),
 			    run->shown_source);
-		if (backup_input_key(in, head + BACKUP_SALT_LEN, opt->passphrase, opt->iterations) !=
-		    0)
+		if (backup_input_key(in, head + BACKUP_SALT_LEN, opt->passphrase,
+			opt->iterations) != 0)
 			return backup_error(run,
 			    _("Cannot derive the key to decrypt the backup %s."),
 			    run->shown_source);
@@ -1592,7 +1592,7 @@ backup_walk_entry(struct backup_run *run, DIR *dir, const char *prefix, const ch
 	run->shown = backup_shown(path);
 	if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
-	        (fd = backup_walk_open(dirfd(dir), name, &st)) < 0)) {
+		(fd = backup_walk_open(dirfd(dir), name, &st)) < 0)) {
 		free(path);
 		return backup_error(run, _("Cannot read the backup folder entry \"%1$s\": %2$s."),
 		    run->shown, strerror(errno));
@@ -1679,7 +1679,7 @@ backup_walk_data(struct backup_run *run, const void **buf, size_t *len, int64_t 
 	return 1;
 }
 
-static const struct backup_source_ops backup_walk_ops = {backup_walk_next, backup_walk_data};
+static const struct backup_source_ops backup_walk_ops = { backup_walk_next, backup_walk_data };
 
 static void
 backup_walk_start(struct backup_run *run, int fd)
@@ -1730,8 +1730,8 @@ backup_source_open(struct backup_run *run)
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		backup_error(
-		    run, _("The backup %s is neither a file nor a folder."), run->shown_source);
+		backup_error(run, _("The backup %s is neither a file nor a folder."),
+		    run->shown_source);
 		goto fail;
 	}
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -1762,8 +1762,8 @@ backup_enter(struct backup_run *run)
 	if (run->disk == NULL || run->inside)
 		return 0;
 	if (fchdir(run->staging_fd) != 0)
-		return backup_error(
-		    run, _("Cannot enter the staging folder: %s."), strerror(errno));
+		return backup_error(run, _("Cannot enter the staging folder: %s."),
+		    strerror(errno));
 	run->inside = 1;
 	return 0;
 }
@@ -1774,8 +1774,8 @@ backup_leave(struct backup_run *run)
 	if (!run->inside)
 		return 0;
 	if (fchdir(run->cwd_fd) != 0)
-		return backup_error(
-		    run, _("Cannot leave the staging folder: %s."), strerror(errno));
+		return backup_error(run, _("Cannot leave the staging folder: %s."),
+		    strerror(errno));
 	run->inside = 0;
 	return 0;
 }
@@ -1919,7 +1919,7 @@ backup_remove_tree(int dir_fd, const char *name)
 			/* Linux says EISDIR for a folder, POSIX allows EPERM. */
 			if (unlinkat(fd, de->d_name, 0) == 0 ||
 			    ((errno == EISDIR || errno == EPERM) &&
-			        backup_remove_tree(fd, de->d_name) == 0))
+				backup_remove_tree(fd, de->d_name) == 0))
 				removed = 1;
 			else
 				r = -1;
@@ -2047,15 +2047,15 @@ backup_check_type(struct backup_run *run, struct archive_entry *e)
 		return -1;
 	case AE_IFCHR:
 	case AE_IFBLK:
-		return backup_error(
-		    run, _("The backup entry \"%s\" is a device node."), run->shown);
+		return backup_error(run, _("The backup entry \"%s\" is a device node."),
+		    run->shown);
 	case AE_IFIFO:
 		return backup_error(run, _("The backup entry \"%s\" is a FIFO."), run->shown);
 	case AE_IFSOCK:
 		return backup_error(run, _("The backup entry \"%s\" is a socket."), run->shown);
 	default:
-		return backup_error(
-		    run, _("The backup entry \"%s\" is of an unknown type."), run->shown);
+		return backup_error(run, _("The backup entry \"%s\" is of an unknown type."),
+		    run->shown);
 	}
 	if ((archive_entry_mode(e) & (S_ISUID | S_ISGID | S_ISVTX)) != 0)
 		return backup_error(run,
@@ -2152,7 +2152,8 @@ backup_check_new(struct backup_run *run, const char *path, enum backup_rec_type 
 		return i;
 	}
 	rec = backup_rec(&run->recs, i);
-	if (rec->type == BACKUP_REC_LISTED || (rec->type == BACKUP_REC_PARENT && type == BACKUP_REC_DIR)) {
+	if (rec->type == BACKUP_REC_LISTED ||
+	    (rec->type == BACKUP_REC_PARENT && type == BACKUP_REC_DIR)) {
 		rec->type = (unsigned char)type;
 		return i;
 	}
@@ -2164,8 +2165,8 @@ backup_check_new(struct backup_run *run, const char *path, enum backup_rec_type 
 		backup_error(run, _("The backup entry \"%s\" would replace a file with a folder."),
 		    run->shown);
 	else
-		backup_error(
-		    run, _("The backup entry \"%s\" appears twice in the backup."), run->shown);
+		backup_error(run, _("The backup entry \"%s\" appears twice in the backup."),
+		    run->shown);
 	return SIZE_MAX;
 }
 
@@ -2245,8 +2246,8 @@ backup_flush(struct backup_run *run, struct archive_entry *e, int64_t at, int la
 		run->flush_fd = open(archive_entry_pathname(e),
 		    O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (run->flush_fd >= 0 && at > run->flushed)
-		(void)sync_file_range(
-		    run->flush_fd, run->flushed, at - run->flushed, SYNC_FILE_RANGE_WRITE);
+		(void)sync_file_range(run->flush_fd, run->flushed, at - run->flushed,
+		    SYNC_FILE_RANGE_WRITE);
 	run->flushed = at;
 	if (last && run->flush_fd >= 0) {
 		close(run->flush_fd);
@@ -2316,8 +2317,8 @@ backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon, 
 		at = off + (int64_t)len;
 		run->bytes += len;
 		if (backup_write_block(run, buf, len, off) != 0 ||
-		    backup_check_space(
-		        run, run->declared > run->bytes ? run->declared : run->bytes) != 0)
+		    backup_check_space(run,
+			run->declared > run->bytes ? run->declared : run->bytes) != 0)
 			return -1;
 		backup_flush(run, e, at, 0);
 		if (backup_bytes_read(run) - run->last_progress >= BACKUP_PROGRESS_STEP &&
@@ -2391,7 +2392,7 @@ backup_manifest_bad(const struct backup_recs *r, size_t i)
 
 	return (rec->state & BACKUP_REC_BAD) ||
 	    ((rec->state & BACKUP_REC_EARLY) &&
-	        (backup_rec(r, rec->canon)->state & BACKUP_REC_CHANGED));
+		(backup_rec(r, rec->canon)->state & BACKUP_REC_CHANGED));
 }
 
 /*
@@ -2421,7 +2422,8 @@ backup_manifest_line(struct backup_run *run, const char *s, size_t len)
 	else if ((rec = backup_rec(&run->recs, i))->line != 0)
 		/* TRANSLATORS: both are line numbers of MANIFEST.sha256. */
 		run->manifest_cause = xasprintf(
-		    _("line %1$zu: the same file is listed on line %2$zu"), line, (size_t)rec->line);
+		    _("line %1$zu: the same file is listed on line %2$zu"), line,
+		    (size_t)rec->line);
 	else {
 		rec->line = (uint32_t)line;
 		backup_manifest_want(&run->recs, i, digest);
@@ -2509,8 +2511,8 @@ backup_entry_check(struct backup_run *run, struct archive_entry *e, const char *
 		return SIZE_MAX;
 	type = backup_entry_type(e) == AE_IFDIR ? BACKUP_REC_DIR : BACKUP_REC_FILE;
 	if (canon != SIZE_MAX && type != BACKUP_REC_FILE) {
-		backup_error(
-		    run, _("The backup entry \"%s\" is a folder and a hard link."), run->shown);
+		backup_error(run, _("The backup entry \"%s\" is a folder and a hard link."),
+		    run->shown);
 		return SIZE_MAX;
 	}
 	if (backup_check_parents(run, path) != 0 ||
@@ -2539,7 +2541,7 @@ backup_entry_tree(struct backup_run *run, struct archive_entry *e, const char *p
 		archive_entry_set_pathname(e, path);
 		archive_entry_set_perm(e,
 		    (archive_entry_perm(e) & 0777) |
-		        (backup_entry_type(e) == AE_IFDIR ? S_IRWXU : S_IRUSR | S_IWUSR));
+			(backup_entry_type(e) == AE_IFDIR ? S_IRWXU : S_IRUSR | S_IWUSR));
 		if (backup_enter(run) != 0)
 			return -1;
 		if (archive_write_header(run->disk, e) < ARCHIVE_WARN)
@@ -2651,8 +2653,8 @@ backup_pass(struct backup_run *run)
 }
 
 static int
-backup_manifest_refuse(
-    struct backup_run *run, const char *path, size_t mismatched, size_t unlisted, size_t missing)
+backup_manifest_refuse(struct backup_run *run, const char *path, size_t mismatched, size_t unlisted,
+    size_t missing)
 {
 	char *shown = backup_shown(path);
 	unsigned long n;
@@ -2663,28 +2665,28 @@ backup_manifest_refuse(
 		backup_error(run,
 		    Q_("The backup file \"%1$s\" does not match its SHA-256 in "
 		       "MANIFEST.sha256 (%2$lu file differs).",
-		        "The backup file \"%1$s\" does not match "
-		        "its SHA-256 in MANIFEST.sha256 (%2$lu files differ).",
-		        n),
+			"The backup file \"%1$s\" does not match "
+			"its SHA-256 in MANIFEST.sha256 (%2$lu files differ).",
+			n),
 		    shown, n);
 	} else if (missing > 0) {
 		n = (unsigned long)missing;
 		backup_error(run,
 		    Q_("The file \"%1$s\" listed in MANIFEST.sha256 is missing from the "
 		       "backup (%2$lu listed file is missing).",
-		        "The file \"%1$s\" listed in "
-		        "MANIFEST.sha256 is missing from the backup (%2$lu listed files are "
-		        "missing).",
-		        n),
+			"The file \"%1$s\" listed in "
+			"MANIFEST.sha256 is missing from the backup (%2$lu listed files are "
+			"missing).",
+			n),
 		    shown, n);
 	} else {
 		n = (unsigned long)unlisted;
 		backup_error(run,
 		    Q_("The backup file \"%1$s\" is not listed in MANIFEST.sha256 (%2$lu "
 		       "file is not listed).",
-		        "The backup file \"%1$s\" is not listed in MANIFEST.sha256 "
-		        "(%2$lu files are not listed).",
-		        n),
+			"The backup file \"%1$s\" is not listed in MANIFEST.sha256 "
+			"(%2$lu files are not listed).",
+			n),
 		    shown, n);
 	}
 	free(shown);
@@ -2739,13 +2741,13 @@ backup_manifest(struct backup_run *run, struct backup_result *result)
 	result->manifest_found = run->manifest_found;
 	if (!run->manifest_found) {
 		backup_result_warn(result,
-		    run->in != NULL
-		        ? _("The backup has no MANIFEST.sha256: its "
-		            "files cannot be checked one by one; the archive's SHA-256 is recorded "
-		            "in the "
-		            "report.")
-		        : _("The backup has no MANIFEST.sha256: its files cannot be checked one "
-		            "by one."));
+		    run->in != NULL ?
+			_("The backup has no MANIFEST.sha256: its "
+			  "files cannot be checked one by one; the archive's SHA-256 is recorded "
+			  "in the "
+			  "report.") :
+			_("The backup has no MANIFEST.sha256: its files cannot be checked one "
+			  "by one."));
 		return 0;
 	}
 	if (run->manifest_cause != NULL) {
@@ -2814,8 +2816,8 @@ backup_conclude(struct backup_run *run, struct backup_result *result)
 }
 
 static void
-backup_run_init(
-    struct backup_run *run, const struct backup_options *opt, const struct progress *progress)
+backup_run_init(struct backup_run *run, const struct backup_options *opt,
+    const struct progress *progress)
 {
 	memset(run, 0, sizeof *run);
 	run->opt = opt;
@@ -2912,8 +2914,8 @@ backup_staging_create(struct backup_run *run, int parent_fd, const char *name, i
 	run->parent_fd = parent_fd;
 	if (fault_fail("mkdir") != 0 || mkdirat(parent_fd, name, S_IRWXU) != 0) {
 		shown = backup_shown(name);
-		backup_error(
-		    run, _("Cannot create the staging folder %1$s: %2$s."), shown, strerror(errno));
+		backup_error(run, _("Cannot create the staging folder %1$s: %2$s."), shown,
+		    strerror(errno));
 		free(shown);
 		return -1;
 	}
@@ -2942,12 +2944,12 @@ backup_stage_cause(struct backup_run *run, int parent_fd, const char *name, int 
 		return xasprintf(_("%s Nothing was changed."), run->cause);
 	if (backup_remove_tree(parent_fd, name) == 0)
 		/* TRANSLATORS: %s is a complete sentence saying what went wrong. */
-		return xasprintf(
-		    _("%s The staging folder was removed; nothing else was changed."), run->cause);
+		return xasprintf(_("%s The staging folder was removed; nothing else was changed."),
+		    run->cause);
 	shown = backup_shown(name);
 	/* TRANSLATORS: %1$s says what went wrong, %2$s is a folder, %3$s the system's error. */
 	cause = xasprintf(_("%1$s The staging folder %2$s could not be removed (%3$s); nothing "
-	                    "else was changed."),
+			    "else was changed."),
 	    run->cause, shown, strerror(errno));
 	free(shown);
 	return cause;

@@ -36,13 +36,14 @@ struct backup_options {
 };
 
 struct backup_result {
-	uint64_t files;          /* regular files staged (payload, manifest excluded) */
-	uint64_t bytes;          /* their bytes */
-	uint64_t bytes_read;     /* bytes read from the source (the archive as stored) */
-	char sha256[DIGEST_HEX_LEN + 1]; /* SHA-256 of the source file as stored; "" for a directory */
+	uint64_t files;      /* regular files staged (payload, manifest excluded) */
+	uint64_t bytes;      /* their bytes */
+	uint64_t bytes_read; /* bytes read from the source (the archive as stored) */
+	/* SHA-256 of the source file as stored; "" for a directory */
+	char sha256[DIGEST_HEX_LEN + 1];
 	int manifest_found;
 	uint64_t manifest_entries;
-	int hmac_matched;        /* an encrypted source's FILE.hmac was checked and matched */
+	int hmac_matched; /* an encrypted source's FILE.hmac was checked and matched */
 	/*
 	 * The tree to restore, relative to the staging folder: "" or the one top
 	 * folder, when it is named Kmsdata in any case ("Kmsdata"). The manifest's

@@ -304,8 +304,8 @@ demo_rebuild(struct demo_world *w, const char *kmsdata, char **cause)
 	char *disk = xasprintf("%s/rebuild-disk/KMSPWD.INI", w->dir), *out = NULL;
 	const char *init[] = { "init", "--force", "--data", kmsdata, "--records", "3",
 		"--iterations", "20000", "--startup-disk", disk, NULL };
-	const char *start[] = { "start", "--data", kmsdata, "--run", w->run, "--startup-disk",
-		disk, NULL };
+	const char *start[] = { "start", "--data", kmsdata, "--run", w->run, "--startup-disk", disk,
+		NULL };
 	int ret = -1;
 
 	if (demo_kmsim(w, init, &out, cause) == 0 && demo_kmsim(w, start, NULL, cause) == 0)
@@ -321,8 +321,8 @@ int
 demo_build(struct demo_world *w, const char *dir, int records,
     void (*report)(void *arg, const char *line), void *arg, char **cause)
 {
-	static const char *dirs[] = { "server", "media", "media/backup-disk",
-		"media/startup-disk", "rebuild-disk", "state", NULL };
+	static const char *dirs[] = { "server", "media", "media/backup-disk", "media/startup-disk",
+		"rebuild-disk", "state", NULL };
 	char template[] = "/tmp/kmsrecover-demo.XXXXXX", *kmsdata = NULL;
 	size_t i;
 	int ret = -1;

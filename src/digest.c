@@ -261,22 +261,22 @@ manifest_parse_line(const char *s, size_t len, size_t line, char **path,
 	if (manifest_parse_hex(s, len, digest) != 0 ||
 	    (len > DIGEST_HEX_LEN && s[DIGEST_HEX_LEN] != ' ')) {
 		*cause = xasprintf(_("line %zu: it does not start with a SHA-256 of 64 "
-		                     "hexadecimal digits and a space"),
+				     "hexadecimal digits and a space"),
 		    line);
 		return -1;
 	}
 	if (len < DIGEST_HEX_LEN + 3 ||
 	    (s[DIGEST_HEX_LEN + 1] != ' ' && s[DIGEST_HEX_LEN + 1] != '*')) {
-		*cause =
-		    xasprintf(_("line %zu: the file's path is missing after the SHA-256"), line);
+		*cause = xasprintf(_("line %zu: the file's path is missing after the SHA-256"),
+		    line);
 		return -1;
 	}
 	s += DIGEST_HEX_LEN + 2;
 	len -= DIGEST_HEX_LEN + 2;
 	raw = escaped ? manifest_unescape(s, len) : xstrndup(s, len);
 	if (raw == NULL) {
-		*cause =
-		    xasprintf(_("line %zu: the file's path has an unknown backslash escape"), line);
+		*cause = xasprintf(_("line %zu: the file's path has an unknown backslash escape"),
+		    line);
 		return -1;
 	}
 	*path = manifest_normalize_path(raw);

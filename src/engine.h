@@ -44,7 +44,7 @@ struct recovery {
 	struct fe_step steps[STEP_COUNT];
 	char *state_text;  /* where things stand, with the advice to run again when unfinished */
 	char *state_plain; /* the same without the advice */
-	char *cause; /* the last failure, for the report */
+	char *cause;       /* the last failure, for the report */
 	int rolled_back;
 	int declined; /* the operator said no or quit at a confirmation */
 	int started_iso_set;
@@ -91,8 +91,8 @@ char **media_find_backups(void);
 char **media_roots(void);
 
 /* procedure.c helpers used by prereq.c. */
-void recovery_note(struct recovery *r, enum fe_level level, const char *detail, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void recovery_note(struct recovery *r, enum fe_level level, const char *detail, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
 int recovery_progress(struct recovery *r, const char *label, const struct progress_state *s);
 /* A progress adapter for the backend modules; arg is a struct progress_ctx. */
 struct progress_ctx {

@@ -17,8 +17,8 @@
 #ifdef ENABLE_FAULT_INJECTION
 #define FAULT_OPS 8
 
-static const char *fault_names[FAULT_OPS] = { "write", "rename", "fsync", "spawn", "mkdir",
-	"read", "chown", "unlink" };
+static const char *fault_names[FAULT_OPS] = { "write", "rename", "fsync", "spawn", "mkdir", "read",
+	"chown", "unlink" };
 static unsigned long fault_calls[FAULT_OPS];
 
 static int

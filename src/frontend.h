@@ -35,7 +35,13 @@ enum fe_reply {
 
 enum fe_level { FE_INFO, FE_WARNING, FE_ERROR_LEVEL };
 
-enum fe_step_state { FE_STEP_PENDING, FE_STEP_RUNNING, FE_STEP_DONE, FE_STEP_FAILED, FE_STEP_SKIPPED };
+enum fe_step_state {
+	FE_STEP_PENDING,
+	FE_STEP_RUNNING,
+	FE_STEP_DONE,
+	FE_STEP_FAILED,
+	FE_STEP_SKIPPED
+};
 
 struct fe_step {
 	const char *id;    /* "P", "1" .. "7", "F" */
@@ -58,16 +64,19 @@ struct fe_view {
 
 /* One step, as it is about to run. */
 struct fe_step_info {
-	const char *id;          /* as in fe_step */
-	int number;              /* 1..7 for the KB's steps, 0 for the prerequisites and the end */
-	const char *title;       /* translated */
-	const char *explanation; /* translated: what the KB step is and why; paragraphs split by "\n\n" */
-	const char *action;      /* translated: exactly what the tool is about to do (paths, service, counts); may be NULL */
-	int destructive;         /* the step changes Kmsdata or the service */
+	const char *id;    /* as in fe_step */
+	int number;        /* 1..7 for the KB's steps, 0 for the prerequisites and the end */
+	const char *title; /* translated */
+	/* translated: what the KB step is and why; paragraphs split by "\n\n" */
+	const char *explanation;
+	/* translated: exactly what the tool is about to do (paths, service, counts); may be NULL */
+	const char *action;
+	int destructive; /* the step changes Kmsdata or the service */
 };
 
 struct fe_question {
-	const char *key;   /* stable name: the batch option or answers-file key ("backup", "confirm-3") */
+	/* stable name: the batch option or answers-file key ("backup", "confirm-3") */
+	const char *key;
 	const char *title; /* translated, short */
 	const char *text;  /* translated explanation; may be NULL */
 	/* choose(): the labels (with '&' hotkeys), one-line help for each (may be NULL), stable keys */
@@ -75,14 +84,16 @@ struct fe_question {
 	const char *const *choice_help;
 	const char *const *choice_keys;
 	size_t nchoices;
-	int def;            /* choose(): the default index; confirm(): 1 = yes is the default */
-	int destructive;    /* confirm(): a step that changes things; the default must then be No */
-	int can_back;       /* Back is offered */
-	int can_reveal;     /* ask_secret(): a reveal toggle may be offered */
-	int twice;          /* ask_secret(): ask twice, the two must match */
-	const char *const *suggestions; /* ask_text(): candidates (e.g. backups found on media); NULL-terminated, may be NULL */
-	const char *def_text;           /* ask_text(): the pre-filled answer; may be NULL */
-	int retry; /* > 0 when asked again because the last answer was refused (batch then gives up) */
+	int def;         /* choose(): the default index; confirm(): 1 = yes is the default */
+	int destructive; /* confirm(): a step that changes things; the default must then be No */
+	int can_back;    /* Back is offered */
+	int can_reveal;  /* ask_secret(): a reveal toggle may be offered */
+	int twice;       /* ask_secret(): ask twice, the two must match */
+	/* ask_text(): candidates (e.g. backups found on media); NULL-terminated, may be NULL */
+	const char *const *suggestions;
+	const char *def_text; /* ask_text(): the pre-filled answer; may be NULL */
+	/* > 0 when asked again because the last answer was refused (batch then gives up) */
+	int retry;
 };
 
 struct fe_summary_line {
@@ -91,8 +102,8 @@ struct fe_summary_line {
 };
 
 struct fe_summary {
-	int success;       /* the outcome */
-	const char *title; /* translated: "The KM Server is recovered." */
+	int success;                           /* the outcome */
+	const char *title;                     /* translated: "The KM Server is recovered." */
 	const struct fe_summary_line *entries; /* (not "lines": term.h defines that) */
 	size_t nentries;
 	const char *reminder; /* translated: e.g. store the startup disk safely; may be NULL */
@@ -126,10 +137,12 @@ struct frontend {
 	int (*choose)(struct frontend *fe, const struct fe_question *q, int *choice, char **cause);
 
 	/* A line of text (a path). FE_OK with *answer (caller frees), FE_BACK, FE_QUIT, FE_ERROR. */
-	int (*ask_text)(struct frontend *fe, const struct fe_question *q, char **answer, char **cause);
+	int (*ask_text)(struct frontend *fe, const struct fe_question *q, char **answer,
+	    char **cause);
 
 	/* A secret, masked. FE_OK with *out (secret_free after), FE_BACK, FE_QUIT, FE_ERROR. */
-	int (*ask_secret)(struct frontend *fe, const struct fe_question *q, struct secret **out, char **cause);
+	int (*ask_secret)(struct frontend *fe, const struct fe_question *q, struct secret **out,
+	    char **cause);
 
 	/*
 	 * Long work going on: label (translated) and the counts. Called often;
@@ -139,7 +152,8 @@ struct frontend {
 	int (*progress)(struct frontend *fe, const char *label, const struct progress_state *s);
 
 	/* A message. detail (may be NULL) is the service's or a tool's own output. */
-	void (*note)(struct frontend *fe, enum fe_level level, const char *text, const char *detail);
+	void (
+	    *note)(struct frontend *fe, enum fe_level level, const char *text, const char *detail);
 
 	/* The end: outcome and where things are. */
 	void (*summary)(struct frontend *fe, const struct fe_summary *s);

@@ -21,8 +21,8 @@
 
 #define JOURNAL_MAX_SIZE 65536
 
-static const char *journal_phases[] = { "staging", "staged", "stopping", "stopped",
-	"quarantining", "quarantined", "restoring", "restored", "starting", "started" };
+static const char *journal_phases[] = { "staging", "staged", "stopping", "stopped", "quarantining",
+	"quarantined", "restoring", "restored", "starting", "started" };
 
 const char *
 journal_phase_name(enum journal_phase p)
@@ -258,7 +258,8 @@ journal_save(struct journal *j, char **cause)
 		goto fail;
 	}
 	fd = -1;
-	if (fault_fail("rename") != 0 || rename(tmp, j->path) != 0 || journal_sync_dir(j->path) != 0)
+	if (fault_fail("rename") != 0 || rename(tmp, j->path) != 0 ||
+	    journal_sync_dir(j->path) != 0)
 		goto fail;
 	ret = 0;
 	goto out;

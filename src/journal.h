@@ -10,20 +10,20 @@
 
 /* How far a recovery has come; each phase is durable once written. */
 enum journal_phase {
-	JOURNAL_STAGING,     /* the staged folder may be incomplete */
-	JOURNAL_STAGED,      /* staged, verified; nothing else changed */
-	JOURNAL_STOPPING,    /* the stop was requested */
-	JOURNAL_STOPPED,     /* step 2 done */
+	JOURNAL_STAGING,  /* the staged folder may be incomplete */
+	JOURNAL_STAGED,   /* staged, verified; nothing else changed */
+	JOURNAL_STOPPING, /* the stop was requested */
+	JOURNAL_STOPPED,  /* step 2 done */
 	JOURNAL_QUARANTINING,
 	JOURNAL_QUARANTINED, /* step 3 done */
 	JOURNAL_RESTORING,
-	JOURNAL_RESTORED,    /* step 4 done */
+	JOURNAL_RESTORED, /* step 4 done */
 	JOURNAL_STARTING,
-	JOURNAL_STARTED      /* step 7 done: recovered */
+	JOURNAL_STARTED /* step 7 done: recovered */
 };
 
 struct journal {
-	char *path;       /* state_dir/journal */
+	char *path; /* state_dir/journal */
 	enum journal_phase phase;
 	char *stamp;      /* UTC stamp naming the staged and quarantine folders */
 	char *kmsdata;    /* the Kmsdata path */

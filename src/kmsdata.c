@@ -83,8 +83,7 @@ struct kmsdata_walk {
 static int kmsdata_walk_dir(struct kmsdata_walk *w, int fd, const char *path);
 
 /* Adds to *cause what state the folders are left in. */
-static void __attribute__((format(printf, 2, 3)))
-kmsdata_state(char **cause, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) kmsdata_state(char **cause, const char *fmt, ...)
 {
 	va_list ap;
 	char *state, *what = *cause;
@@ -144,7 +143,8 @@ kmsdata_open(struct kmsdata *k, const char *path, char **cause)
 		end--;
 	if (path[0] != '/' || end <= 1) {
 		*cause = xasprintf(_("the Kmsdata folder must be an absolute path other than /, "
-				     "not \"%s\""), path);
+				     "not \"%s\""),
+		    path);
 		return -1;
 	}
 	for (slash = end - 1; path[slash] != '/'; slash--)
@@ -161,8 +161,10 @@ kmsdata_open(struct kmsdata *k, const char *path, char **cause)
 	if ((k->parent_fd = open(k->parent, KMSDATA_DIR_FLAGS)) == -1) {
 		error = errno;
 		if (lstat(k->parent, &st) == 0 && S_ISLNK(st.st_mode))
-			*cause = xasprintf(_("the folder %s holding Kmsdata is a symbolic link; give "
-					     "the real path of Kmsdata"), k->parent);
+			*cause = xasprintf(
+			    _("the folder %s holding Kmsdata is a symbolic link; give "
+			      "the real path of Kmsdata"),
+			    k->parent);
 		else
 			*cause = xasprintf(_("cannot open the folder %1$s holding Kmsdata: %2$s"),
 			    k->parent, strerror(error));
@@ -373,8 +375,8 @@ kmsdata_adopt(const struct kmsdata_node *n, const struct stat *want, char **caus
 	}
 	if (st.st_uid != want->st_uid || st.st_gid != want->st_gid) {
 		if (fault_fail("chown") != 0 || fchown(fd, want->st_uid, want->st_gid) != 0) {
-			*cause = xasprintf(_("cannot give %1$s the owner %2$lu:%3$lu: %4$s"), n->path,
-			    (unsigned long)want->st_uid, (unsigned long)want->st_gid,
+			*cause = xasprintf(_("cannot give %1$s the owner %2$lu:%3$lu: %4$s"),
+			    n->path, (unsigned long)want->st_uid, (unsigned long)want->st_gid,
 			    strerror(errno));
 			goto out;
 		}
@@ -464,9 +466,10 @@ kmsdata_move_entries(const struct kmsdata_node *from, const struct kmsdata_node 
 			continue;
 		}
 		if (errno == EXDEV)
-			*cause = xasprintf(_("cannot move %1$s/%2$s into %3$s: they are on different "
-					     "file systems (is Kmsdata a mount point?), and kmsrecover "
-					     "moves files only by renaming them"),
+			*cause = xasprintf(
+			    _("cannot move %1$s/%2$s into %3$s: they are on different "
+			      "file systems (is Kmsdata a mount point?), and kmsrecover "
+			      "moves files only by renaming them"),
 			    from->path, names[i], to->path);
 		else
 			*cause = xasprintf(_("cannot move %1$s/%2$s into %3$s: %4$s"), from->path,
@@ -509,8 +512,9 @@ kmsdata_move_each(struct kmsdata_node *from, struct kmsdata_node *to, const char
 	if (moved == 0)
 		kmsdata_state(cause, _("nothing has been moved"));
 	else
-		kmsdata_state(cause, _("part of the files are in %1$s and the rest still in %2$s; "
-				       "running this again carries on, rolling back puts them back"),
+		kmsdata_state(cause,
+		    _("part of the files are in %1$s and the rest still in %2$s; "
+		      "running this again carries on, rolling back puts them back"),
 		    to->path, from->path);
 	return -1;
 }
@@ -522,8 +526,9 @@ kmsdata_empty_out_move(struct kmsdata_node *from, struct kmsdata_node *to, const
 {
 	if (to->exists && !from->mounted) {
 		if (!to->empty) {
-			*cause = xasprintf(_("both %1$s and %2$s hold files, which no interrupted run "
-					     "leaves behind; both have been left as they are"),
+			*cause = xasprintf(
+			    _("both %1$s and %2$s hold files, which no interrupted run "
+			      "leaves behind; both have been left as they are"),
 			    from->path, to->path);
 			return -1;
 		}
@@ -539,8 +544,8 @@ kmsdata_empty_out_move(struct kmsdata_node *from, struct kmsdata_node *to, const
 			return 0;
 		}
 		if (errno != EBUSY && errno != EXDEV) {
-			*cause = xasprintf(_("cannot move %1$s to %2$s: %3$s"), from->path, to->path,
-			    strerror(errno));
+			*cause = xasprintf(_("cannot move %1$s to %2$s: %3$s"), from->path,
+			    to->path, strerror(errno));
 			kmsdata_state(cause, _("nothing has been moved"));
 			return -1;
 		}
@@ -577,8 +582,10 @@ kmsdata_empty_out_finish(const struct kmsdata *k, struct kmsdata_node *from,
 		goto fail;
 	return 0;
 fail:
-	kmsdata_state(cause, _("the files of %1$s are all in %2$s; running this again finishes "
-			       "the job"), from->path, to->path);
+	kmsdata_state(cause,
+	    _("the files of %1$s are all in %2$s; running this again finishes "
+	      "the job"),
+	    from->path, to->path);
 	return -1;
 }
 
@@ -731,8 +738,8 @@ kmsdata_fill_in_move(struct kmsdata_node *from, struct kmsdata_node *to,
 			return 0;
 		}
 		if (errno != EBUSY && errno != EXDEV) {
-			*cause = xasprintf(_("cannot move %1$s to %2$s: %3$s"), from->path, to->path,
-			    strerror(errno));
+			*cause = xasprintf(_("cannot move %1$s to %2$s: %3$s"), from->path,
+			    to->path, strerror(errno));
 			kmsdata_state(cause, _("nothing has been moved"));
 			return -1;
 		}
@@ -740,8 +747,8 @@ kmsdata_fill_in_move(struct kmsdata_node *from, struct kmsdata_node *to,
 	if (kmsdata_move_each(from, to, f->kill_point, cause) != 0)
 		return -1;
 	if (kmsdata_remove_empty(from, cause) != 0) {
-		kmsdata_state(cause, _("all the files are in %s; running this again finishes the job"),
-		    to->path);
+		kmsdata_state(cause,
+		    _("all the files are in %s; running this again finishes the job"), to->path);
 		return -1;
 	}
 	return 0;
@@ -759,7 +766,8 @@ kmsdata_fill_in_done(const struct kmsdata_node *from, const struct kmsdata_node 
 	}
 	if (f->restore && to->empty) {
 		*cause = xasprintf(_("%1$s does not exist and %2$s is empty; there is nothing to "
-				     "restore"), from->path, to->path);
+				     "restore"),
+		    from->path, to->path);
 		return -1;
 	}
 	if (f->restore && kmsdata_settle(to, f->uid, f->gid, 0, cause) != 0)
@@ -785,14 +793,15 @@ kmsdata_fill_in(const struct kmsdata *k, struct kmsdata_node *from, struct kmsda
 			return -1;
 	} else if (to->exists && !to->empty && (f->restore || !to->mounted)) {
 		*cause = xasprintf(_("%1$s is not empty; moving %2$s into it would mix two trees, "
-				     "so nothing has been changed"), to->path, from->path);
+				     "so nothing has been changed"),
+		    to->path, from->path);
 		return -1;
 	} else if (kmsdata_fill_in_move(from, to, f, cause) != 0)
 		return -1;
 	if (kmsdata_sync_node(to, cause) != 0 ||
 	    kmsdata_sync_fd(k->parent_fd, k->parent, cause) != 0) {
-		kmsdata_state(cause, _("all the files are in %s; running this again finishes the job"),
-		    to->path);
+		kmsdata_state(cause,
+		    _("all the files are in %s; running this again finishes the job"), to->path);
 		return -1;
 	}
 	return 0;
@@ -823,12 +832,14 @@ kmsdata_staged_open(const struct kmsdata *k, const char *staged, const char *pay
 	}
 	if (create && (fault_fail("mkdir") != 0 || mkdirat(k->parent_fd, staged, 0700) != 0) &&
 	    errno != EEXIST) {
-		*cause = xasprintf(_("cannot create the folder %1$s: %2$s"), s->path, strerror(errno));
+		*cause = xasprintf(_("cannot create the folder %1$s: %2$s"), s->path,
+		    strerror(errno));
 		return -1;
 	}
 	s->fd = openat(k->parent_fd, staged, KMSDATA_DIR_FLAGS);
 	if (s->fd == -1 && (errno != ENOENT || create)) {
-		*cause = xasprintf(_("cannot open the folder %1$s: %2$s"), s->path, strerror(errno));
+		*cause = xasprintf(_("cannot open the folder %1$s: %2$s"), s->path,
+		    strerror(errno));
 		return -1;
 	}
 	kmsdata_node_init(n, s->fd, payload, xasprintf("%s/%s", s->path, payload));
@@ -887,7 +898,8 @@ kmsdata_staged_drop(const struct kmsdata *k, const char *staged, struct kmsdata_
 		return 0;
 	if (errno == ENOTEMPTY || errno == EEXIST)
 		return kmsdata_sync_fd(s->fd, s->path, cause);
-	*cause = xasprintf(_("cannot remove the empty folder %1$s: %2$s"), s->path, strerror(errno));
+	*cause = xasprintf(_("cannot remove the empty folder %1$s: %2$s"), s->path,
+	    strerror(errno));
 	return -1;
 }
 
@@ -954,8 +966,10 @@ kmsdata_swap_out(const struct kmsdata *k, const char *staged, const char *payloa
 	if (kmsdata_empty_out(k, &from, &to, 0, "swap-out-renamed", cause) != 0)
 		goto out;
 	if (s.fd != -1 && kmsdata_sync_fd(s.fd, s.path, cause) != 0) {
-		kmsdata_state(cause, _("the files of %1$s are all in %2$s; running this again "
-				       "finishes the job"), from.path, to.path);
+		kmsdata_state(cause,
+		    _("the files of %1$s are all in %2$s; running this again "
+		      "finishes the job"),
+		    from.path, to.path);
 		goto out;
 	}
 	ret = 0;
@@ -1116,7 +1130,7 @@ kmsdata_check_writable(const struct kmsdata *k, uid_t uid, gid_t gid, char **cau
 	if (faccessat(k->parent_fd, ".", W_OK | X_OK, 0) != 0) {
 		error = errno;
 	} else if (fstatat(k->parent_fd, k->base, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		   !S_ISDIR(st.st_mode)) {
+	    !S_ISDIR(st.st_mode)) {
 		return 0; /* no Kmsdata to change: step 1 says so */
 	} else {
 		path = k->path;
@@ -1192,8 +1206,10 @@ kmsdata_remove_sibling(const struct kmsdata *k, const char *name, const struct p
 		    kmsdata_count(fd, path, &w.state.files_total, &w.state.bytes_total, cause) != 0)
 			goto out;
 		if (kmsdata_walk_dir(&w, fd, path) != 0) {
-			kmsdata_state(cause, _("part of %s has been removed; removing it again "
-					       "finishes the job"), path);
+			kmsdata_state(cause,
+			    _("part of %s has been removed; removing it again "
+			      "finishes the job"),
+			    path);
 			goto out;
 		}
 	}

@@ -79,13 +79,14 @@ int kmsdata_settle_staged(const struct kmsdata *k, const char *staged, const cha
 int kmsdata_swap_in(const struct kmsdata *k, const char *staged, const char *payload, uid_t uid,
     gid_t gid, char **cause);
 /* Undo of step 4: Kmsdata's contents back to the staged folder, Kmsdata left empty. */
-int kmsdata_swap_out(const struct kmsdata *k, const char *staged, const char *payload, char **cause);
+int kmsdata_swap_out(const struct kmsdata *k, const char *staged, const char *payload,
+    char **cause);
 
 /*
  * Removes the sibling name and everything under it without following
  * symlinks. Absent is success. Reports progress per file.
  */
-int kmsdata_remove_sibling(const struct kmsdata *k, const char *name, const struct progress *progress,
-    char **cause);
+int kmsdata_remove_sibling(const struct kmsdata *k, const char *name,
+    const struct progress *progress, char **cause);
 
 #endif

@@ -26,7 +26,8 @@ char *log_iso_now(void);
 int transcript_open(struct transcript *t, const char *path, char **cause);
 void transcript_close(struct transcript *t);
 /* Adds one stamped line (a NULL or closed transcript is fine). Newlines in the text are indented. */
-void transcript_write(struct transcript *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void transcript_write(struct transcript *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 struct report_step {
 	const char *id;

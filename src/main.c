@@ -39,10 +39,26 @@ struct cli {
 };
 
 enum {
-	OPT_PROFILE = 256, OPT_FRONTEND, OPT_BACKUP, OPT_STARTUP_DISK, OPT_ALPHA_FILE,
-	OPT_PASSPHRASE_FILE, OPT_DRY_RUN, OPT_RESUME, OPT_ROLLBACK, OPT_REMOVE_QUARANTINE,
-	OPT_KEEP_QUARANTINE, OPT_REPORT_JSON, OPT_ANSWERS, OPT_LANGUAGE, OPT_DIR, OPT_RECORDS,
-	OPT_HELP, OPT_VERSION, OPT_ENCRYPT, OPT_FORCE
+	OPT_PROFILE = 256,
+	OPT_FRONTEND,
+	OPT_BACKUP,
+	OPT_STARTUP_DISK,
+	OPT_ALPHA_FILE,
+	OPT_PASSPHRASE_FILE,
+	OPT_DRY_RUN,
+	OPT_RESUME,
+	OPT_ROLLBACK,
+	OPT_REMOVE_QUARANTINE,
+	OPT_KEEP_QUARANTINE,
+	OPT_REPORT_JSON,
+	OPT_ANSWERS,
+	OPT_LANGUAGE,
+	OPT_DIR,
+	OPT_RECORDS,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_ENCRYPT,
+	OPT_FORCE
 };
 
 static const struct option main_options[] = {
@@ -75,73 +91,78 @@ static const struct option main_options[] = {
 static void
 main_usage(FILE *f)
 {
-	fprintf(f, _("Usage: kmsrecover [recover] [OPTION]...\n"
-		     "  or:  kmsrecover verify --backup PATH [OPTION]...\n"
-		     "  or:  kmsrecover demo [--dir DIR] [OPTION]...\n"
-		     "  or:  kmsrecover backup [-o FILE] [--encrypt] [OPTION]...\n"
-		     "  or:  kmsrecover startup-disk -o PATH [--force] [OPTION]...\n"
-		     "  or:  kmsrecover rehearse --backup PATH [OPTION]...\n"
-		     "Recover an Exchange 5.5 Key Management Server after a complete rebuild\n"
-		     "(Microsoft KB Q198814), step by step, with a confirmation before each step.\n"
-		     "\n"));
-	fprintf(f, _("Commands:\n"
-		     "  recover       the recovery (the default)\n"
-		     "  verify        read a backup through and check it; change nothing\n"
-		     "  demo          build a rehearsal world with a stand-in KM Server and\n"
-		     "                recover it\n"
-		     "  backup        stop the service, archive Kmsdata with a manifest, start\n"
-		     "                it again, read the archive back\n"
-		     "  startup-disk  write the alpha string to KMSPWD.INI and read it back\n"
-		     "  rehearse      restore a backup into a throw-away folder and prove the\n"
-		     "                password on it; change nothing\n"
-		     "\n"));
+	fprintf(f,
+	    _("Usage: kmsrecover [recover] [OPTION]...\n"
+	      "  or:  kmsrecover verify --backup PATH [OPTION]...\n"
+	      "  or:  kmsrecover demo [--dir DIR] [OPTION]...\n"
+	      "  or:  kmsrecover backup [-o FILE] [--encrypt] [OPTION]...\n"
+	      "  or:  kmsrecover startup-disk -o PATH [--force] [OPTION]...\n"
+	      "  or:  kmsrecover rehearse --backup PATH [OPTION]...\n"
+	      "Recover an Exchange 5.5 Key Management Server after a complete rebuild\n"
+	      "(Microsoft KB Q198814), step by step, with a confirmation before each step.\n"
+	      "\n"));
+	fprintf(f,
+	    _("Commands:\n"
+	      "  recover       the recovery (the default)\n"
+	      "  verify        read a backup through and check it; change nothing\n"
+	      "  demo          build a rehearsal world with a stand-in KM Server and\n"
+	      "                recover it\n"
+	      "  backup        stop the service, archive Kmsdata with a manifest, start\n"
+	      "                it again, read the archive back\n"
+	      "  startup-disk  write the alpha string to KMSPWD.INI and read it back\n"
+	      "  rehearse      restore a backup into a throw-away folder and prove the\n"
+	      "                password on it; change nothing\n"
+	      "\n"));
 	/* TRANSLATORS: keep every line within 79 columns; %s, the default profile's path, on a line
 	 * of its own after the 28 columns of indent. */
-	fprintf(f, _("Options:\n"
-		     "      --profile FILE        the profile; by default\n"
-		     "                            %s\n"
-		     "      --frontend NAME       curses, text or batch (default: curses on a\n"
-		     "                            capable terminal, text otherwise)\n"
-		     "      --backup PATH         the backup: an archive, an encrypted archive or\n"
-		     "                            a folder\n"
-		     "      --startup-disk [PATH] read the alpha string from the startup disk:\n"
-		     "                            KMSPWD.INI or its folder; without PATH, search\n"
-		     "                            removable media\n"
-		     "      --alpha-file FILE     read the alpha string from FILE (- for stdin)\n"
-		     "      --backup-passphrase-file FILE\n"
-		     "                            the encrypted backup's passphrase, from FILE\n"),
+	fprintf(f,
+	    _("Options:\n"
+	      "      --profile FILE        the profile; by default\n"
+	      "                            %s\n"
+	      "      --frontend NAME       curses, text or batch (default: curses on a\n"
+	      "                            capable terminal, text otherwise)\n"
+	      "      --backup PATH         the backup: an archive, an encrypted archive or\n"
+	      "                            a folder\n"
+	      "      --startup-disk [PATH] read the alpha string from the startup disk:\n"
+	      "                            KMSPWD.INI or its folder; without PATH, search\n"
+	      "                            removable media\n"
+	      "      --alpha-file FILE     read the alpha string from FILE (- for stdin)\n"
+	      "      --backup-passphrase-file FILE\n"
+	      "                            the encrypted backup's passphrase, from FILE\n"),
 	    PROFILE_DEFAULT_PATH);
-	fprintf(f, _("  -y, --yes                 batch: go ahead with the steps that change\n"
-		     "                            the service and Kmsdata\n"
-		     "      --dry-run             walk every step, say what it would do, change\n"
-		     "                            nothing\n"
-		     "      --resume              continue an interrupted recovery\n"
-		     "      --rollback            undo an interrupted recovery\n"
-		     "      --remove-quarantine   remove the moved-aside files at the end\n"
-		     "      --keep-quarantine     keep them (the default in batch mode)\n"
-		     "      --report-json FILE    also write the report as JSON to FILE\n"
-		     "      --answers FILE        batch: answers as key=value lines\n"
-		     "  -o, --output FILE         backup: the archive (its extension picks the\n"
-		     "                            format; default kmsdata-HOST-TIME.tar.zst);\n"
-		     "                            startup-disk: the file or the medium's folder\n"
-		     "      --encrypt             backup: encrypt (openssl enc -aes-256-cbc\n"
-		     "                            -pbkdf2) and write FILE.hmac beside it\n"
-		     "      --passphrase-file FILE\n"
-		     "                            the same as --backup-passphrase-file\n"
-		     "      --force               startup-disk: overwrite an existing one\n"
-		     "      --language LL         the language of the messages (de, fr, ja, ...)\n"
-		     "      --dir DIR             demo: the world's folder (default: a new\n"
-		     "                            temporary one)\n"
-		     "      --records N           demo: key records of the original server\n"
-		     "                            (default 250)\n"
-		     "  -h, --help                show this help and exit\n"
-		     "  -V, --version             show the version and exit\n"
-		     "\n"));
-	fprintf(f, _("Exit status: 0 recovered (the service runs); 1 the recovery failed or was\n"
-		     "abandoned (nothing lost); 2 usage error; 3 the backup is unusable (nothing\n"
-		     "changed); 4 the password was refused.\n"
-		     "\n"
-		     "See kmsrecover(8) for the profile, the safety rules and examples.\n"));
+	fprintf(f,
+	    _("  -y, --yes                 batch: go ahead with the steps that change\n"
+	      "                            the service and Kmsdata\n"
+	      "      --dry-run             walk every step, say what it would do, change\n"
+	      "                            nothing\n"
+	      "      --resume              continue an interrupted recovery\n"
+	      "      --rollback            undo an interrupted recovery\n"
+	      "      --remove-quarantine   remove the moved-aside files at the end\n"
+	      "      --keep-quarantine     keep them (the default in batch mode)\n"
+	      "      --report-json FILE    also write the report as JSON to FILE\n"
+	      "      --answers FILE        batch: answers as key=value lines\n"
+	      "  -o, --output FILE         backup: the archive (its extension picks the\n"
+	      "                            format; default kmsdata-HOST-TIME.tar.zst);\n"
+	      "                            startup-disk: the file or the medium's folder\n"
+	      "      --encrypt             backup: encrypt (openssl enc -aes-256-cbc\n"
+	      "                            -pbkdf2) and write FILE.hmac beside it\n"
+	      "      --passphrase-file FILE\n"
+	      "                            the same as --backup-passphrase-file\n"
+	      "      --force               startup-disk: overwrite an existing one\n"
+	      "      --language LL         the language of the messages (de, fr, ja, ...)\n"
+	      "      --dir DIR             demo: the world's folder (default: a new\n"
+	      "                            temporary one)\n"
+	      "      --records N           demo: key records of the original server\n"
+	      "                            (default 250)\n"
+	      "  -h, --help                show this help and exit\n"
+	      "  -V, --version             show the version and exit\n"
+	      "\n"));
+	fprintf(f,
+	    _("Exit status: 0 recovered (the service runs); 1 the recovery failed or was\n"
+	      "abandoned (nothing lost); 2 usage error; 3 the backup is unusable (nothing\n"
+	      "changed); 4 the password was refused.\n"
+	      "\n"
+	      "See kmsrecover(8) for the profile, the safety rules and examples.\n"));
 }
 
 /* Says what is wrong with the command line (message is freed) and returns 2. */
@@ -173,35 +194,73 @@ static int
 main_option(struct cli *c, int ch, int argc, char **argv)
 {
 	switch (ch) {
-	case OPT_PROFILE: c->profile = optarg; break;
-	case OPT_FRONTEND: c->frontend = optarg; break;
-	case OPT_BACKUP: c->opt.backup = optarg; break;
+	case OPT_PROFILE:
+		c->profile = optarg;
+		break;
+	case OPT_FRONTEND:
+		c->frontend = optarg;
+		break;
+	case OPT_BACKUP:
+		c->opt.backup = optarg;
+		break;
 	case OPT_STARTUP_DISK:
 		/* "--startup-disk PATH" as well as "--startup-disk=PATH"; alone, search the media. */
 		if (optarg == NULL && optind < argc && argv[optind][0] != '-')
 			optarg = argv[optind++];
 		c->opt.startup_disk = optarg != NULL ? optarg : "";
 		break;
-	case OPT_ALPHA_FILE: c->opt.alpha_file = optarg; break;
-	case OPT_PASSPHRASE_FILE: c->opt.passphrase_file = optarg; break;
-	case 'y': c->yes = 1; break;
-	case 'o': c->opt.output = optarg; break;
-	case OPT_ENCRYPT: c->opt.encrypt = 1; break;
-	case OPT_FORCE: c->opt.force = 1; break;
-	case OPT_DRY_RUN: c->opt.dry_run = 1; break;
-	case OPT_RESUME: c->opt.resume = 1; break;
-	case OPT_ROLLBACK: c->opt.rollback = 1; break;
-	case OPT_REMOVE_QUARANTINE: c->opt.remove_quarantine = 1; break;
-	case OPT_KEEP_QUARANTINE: c->opt.remove_quarantine = 0; break;
-	case OPT_REPORT_JSON: c->opt.report_json = optarg; break;
-	case OPT_ANSWERS: c->answers = optarg; break;
-	case OPT_LANGUAGE: c->language = optarg; break;
-	case OPT_DIR: c->demo_dir = optarg; break;
+	case OPT_ALPHA_FILE:
+		c->opt.alpha_file = optarg;
+		break;
+	case OPT_PASSPHRASE_FILE:
+		c->opt.passphrase_file = optarg;
+		break;
+	case 'y':
+		c->yes = 1;
+		break;
+	case 'o':
+		c->opt.output = optarg;
+		break;
+	case OPT_ENCRYPT:
+		c->opt.encrypt = 1;
+		break;
+	case OPT_FORCE:
+		c->opt.force = 1;
+		break;
+	case OPT_DRY_RUN:
+		c->opt.dry_run = 1;
+		break;
+	case OPT_RESUME:
+		c->opt.resume = 1;
+		break;
+	case OPT_ROLLBACK:
+		c->opt.rollback = 1;
+		break;
+	case OPT_REMOVE_QUARANTINE:
+		c->opt.remove_quarantine = 1;
+		break;
+	case OPT_KEEP_QUARANTINE:
+		c->opt.remove_quarantine = 0;
+		break;
+	case OPT_REPORT_JSON:
+		c->opt.report_json = optarg;
+		break;
+	case OPT_ANSWERS:
+		c->answers = optarg;
+		break;
+	case OPT_LANGUAGE:
+		c->language = optarg;
+		break;
+	case OPT_DIR:
+		c->demo_dir = optarg;
+		break;
 	case OPT_RECORDS:
 		if (main_parse_int(optarg, 1, 9999, &c->records) != 0)
 			/* TRANSLATORS: %s is what was given. */
-			return main_usage_error(xasprintf(_("--records: expected a number from 1 to "
-							    "9999, got \"%s\""), optarg));
+			return main_usage_error(
+			    xasprintf(_("--records: expected a number from 1 to "
+					"9999, got \"%s\""),
+				optarg));
 		break;
 	case 'h':
 		main_usage(stdout);
@@ -261,16 +320,17 @@ main_parse(struct cli *c, int argc, char **argv)
 	if (c->opt.resume && c->opt.rollback)
 		return main_usage_error(xstrdup(_("--resume and --rollback exclude each other")));
 	if (c->opt.alpha_file != NULL && c->opt.startup_disk != NULL)
-		return main_usage_error(xstrdup(_("--alpha-file and --startup-disk exclude each other")));
+		return main_usage_error(
+		    xstrdup(_("--alpha-file and --startup-disk exclude each other")));
 	if (c->command == CMD_VERIFY && c->opt.backup == NULL)
 		return main_usage_error(xstrdup(_("verify needs --backup PATH")));
 	if (c->command == CMD_STARTUP_DISK && c->opt.output == NULL)
 		return main_usage_error(xstrdup(_("startup-disk needs -o PATH (a file, or a folder "
 						  "on the medium)")));
-	c->opt.task = c->command == CMD_BACKUP	     ? TASK_BACKUP :
-		      c->command == CMD_STARTUP_DISK ? TASK_STARTUP_DISK :
-		      c->command == CMD_REHEARSE     ? TASK_REHEARSE :
-						       TASK_RECOVER;
+	c->opt.task = c->command == CMD_BACKUP ? TASK_BACKUP :
+	    c->command == CMD_STARTUP_DISK     ? TASK_STARTUP_DISK :
+	    c->command == CMD_REHEARSE         ? TASK_REHEARSE :
+						 TASK_RECOVER;
 	c->opt.choose_task = !c->explicit_command;
 	return 0;
 }
@@ -330,7 +390,8 @@ main_locale(const struct cli *c)
 	lang = main_wanted_language();
 	if (setlocale(LC_ALL, "") == NULL || (now = setlocale(LC_CTYPE, NULL)) == NULL ||
 	    strcmp(now, "C") == 0 || strcmp(now, "POSIX") == 0) {
-		if (setlocale(LC_ALL, "C.UTF-8") != NULL && lang != NULL && getenv("LANGUAGE") == NULL)
+		if (setlocale(LC_ALL, "C.UTF-8") != NULL && lang != NULL &&
+		    getenv("LANGUAGE") == NULL)
 			setenv("LANGUAGE", lang, 1);
 	}
 	main_language_fallback(lang);
@@ -385,8 +446,8 @@ main_answers_file(const char *path, struct batch_answers *a, size_t *n)
 	int lineno = 0;
 
 	if (f == NULL)
-		return main_usage_error(xasprintf(_("cannot read %1$s: %2$s"), path,
-		    strerror(errno)));
+		return main_usage_error(
+		    xasprintf(_("cannot read %1$s: %2$s"), path, strerror(errno)));
 	while (fgets(line, sizeof line, f) != NULL) {
 		lineno++;
 		key = main_trim(line);
@@ -395,8 +456,8 @@ main_answers_file(const char *path, struct batch_answers *a, size_t *n)
 		if ((eq = strchr(key, '=')) == NULL) {
 			fclose(f);
 			/* TRANSLATORS: %1$s file, %2$d line number. */
-			return main_usage_error(xasprintf(_("%1$s:%2$d: expected key = value"), path,
-			    lineno));
+			return main_usage_error(
+			    xasprintf(_("%1$s:%2$d: expected key = value"), path, lineno));
 		}
 		*eq = '\0';
 		main_answer(a, n, main_trim(key), main_trim(eq + 1));
@@ -440,7 +501,8 @@ main_batch_answers(struct cli *c, struct batch_answers *a)
 		c->opt.startup_disk = main_lookup(a, "startup-disk");
 	if (c->opt.passphrase_file == NULL)
 		c->opt.passphrase_file = main_lookup(a, "backup-passphrase-file");
-	a->yes = c->yes || (main_lookup(a, "yes") != NULL && strcmp(main_lookup(a, "yes"), "yes") == 0);
+	a->yes = c->yes ||
+	    (main_lookup(a, "yes") != NULL && strcmp(main_lookup(a, "yes"), "yes") == 0);
 	return 0;
 }
 
@@ -454,8 +516,9 @@ main_batch_check(const struct cli *c, const struct batch_answers *a)
 	if ((c->command == CMD_BACKUP || c->command == CMD_STARTUP_DISK ||
 		c->command == CMD_REHEARSE) &&
 	    c->opt.alpha_file == NULL && c->opt.startup_disk == NULL)
-		return main_usage_error(xstrdup(_("batch mode needs the password: --alpha-file FILE "
-						  "or --startup-disk [PATH]")));
+		return main_usage_error(
+		    xstrdup(_("batch mode needs the password: --alpha-file FILE "
+			      "or --startup-disk [PATH]")));
 	if (c->command == CMD_REHEARSE && c->opt.backup == NULL)
 		return main_usage_error(xstrdup(_("batch mode needs --backup PATH")));
 	if (c->command != CMD_RECOVER || c->opt.rollback)
@@ -491,7 +554,8 @@ main_frontend(struct cli *c, struct batch_answers *a, int *code)
 	if (name == NULL)
 		name = main_terminal_capable() ? "curses" : "text";
 	if (strcmp(name, "batch") == 0) {
-		if ((*code = main_batch_answers(c, a)) != 0 || (*code = main_batch_check(c, a)) != 0)
+		if ((*code = main_batch_answers(c, a)) != 0 ||
+		    (*code = main_batch_check(c, a)) != 0)
 			return NULL;
 		return batch_frontend_new(a, stdout);
 	}
@@ -499,7 +563,8 @@ main_frontend(struct cli *c, struct batch_answers *a, int *code)
 		return text_frontend_new(stdin, stdout);
 	if (strcmp(name, "curses") != 0) {
 		*code = main_usage_error(xasprintf(_("--frontend: expected curses, text or batch, "
-						     "got \"%s\""), name));
+						     "got \"%s\""),
+		    name));
 		return NULL;
 	}
 	if ((fe = curses_frontend_new(&cause)) != NULL)
@@ -596,12 +661,12 @@ main_demo_where(const struct demo_world *w)
 	char *text;
 
 	text = xasprintf(_("\nThe demo world is in %s:\n"
-		 "  the server's Kmsdata   %s/server/Kmsdata\n"
-		 "  the backup             %s\n"
-		 "  the startup disk       %s\n"
-		 "  the original keys      %s\n"
-		 "  the profile            %s\n"
-		 "  transcripts, reports   %s/state\n"),
+			   "  the server's Kmsdata   %s/server/Kmsdata\n"
+			   "  the backup             %s\n"
+			   "  the startup disk       %s\n"
+			   "  the original keys      %s\n"
+			   "  the profile            %s\n"
+			   "  transcripts, reports   %s/state\n"),
 	    w->dir, w->dir, w->backup, w->startup_disk, w->fingerprints, w->profile, w->dir);
 	main_print_lines(text, 4);
 	free(text);
@@ -640,7 +705,8 @@ main(int argc, char **argv)
 	for (ret = 1; ret < argc; ret++) {
 		if (strncmp(argv[ret], "--language", 10) == 0)
 			c.language = argv[ret][10] == '=' ? argv[ret] + 11 :
-				     ret + 1 < argc    ? argv[ret + 1] : NULL;
+			    ret + 1 < argc                ? argv[ret + 1] :
+							    NULL;
 	}
 	main_locale(&c);
 	if ((ret = main_parse(&c, argc, argv)) != 0)

@@ -18,8 +18,8 @@
 #define MEDIA_DEPTH 3
 #define MEDIA_MAX 32
 
-static const char *media_patterns[] = { "*.tar", "*.tar.*", "*.tgz", "*.tbz2", "*.txz",
-	"*.zip", "*.7z", "*.cpio", "*.iso", "*.pax", "*.enc", "*.bak", NULL };
+static const char *media_patterns[] = { "*.tar", "*.tar.*", "*.tgz", "*.tbz2", "*.txz", "*.zip",
+	"*.7z", "*.cpio", "*.iso", "*.pax", "*.enc", "*.bak", NULL };
 
 char **
 media_roots(void)

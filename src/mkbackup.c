@@ -266,8 +266,8 @@ mkbackup_add_entry(struct archive *a, struct writer *w, int dirfd, const char *n
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    (S_ISDIR(st.st_mode) &&
-	        (fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
-	            -1)) {
+		(fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
+		    -1)) {
 		*cause = xasprintf(_("cannot read %1$s: %2$s"), path, strerror(errno));
 	} else if (S_ISREG(st.st_mode)) {
 		ret = mkbackup_add_file(a, w, dirfd, name, path, cause);
@@ -279,7 +279,8 @@ mkbackup_add_entry(struct archive *a, struct writer *w, int dirfd, const char *n
 	} else {
 		e = mkbackup_entry(path, &st);
 		ret = archive_write_header(a, e) == ARCHIVE_OK ?
-		    mkbackup_add_dir(a, w, fd, path, depth + 1, cause) : -1;
+		    mkbackup_add_dir(a, w, fd, path, depth + 1, cause) :
+		    -1;
 		if (ret != 0 && *cause == NULL)
 			*cause = xasprintf(_("cannot write %1$s (at %2$s): %3$s"), w->output, path,
 			    archive_error_string(a) != NULL ? archive_error_string(a) : "");
@@ -371,7 +372,9 @@ mkbackup_add_text(struct archive *a, const char *name, const char *text)
 	archive_entry_set_size(e, (la_int64_t)len);
 	archive_entry_set_mtime(e, time(NULL), 0);
 	ret = archive_write_header(a, e) == ARCHIVE_OK &&
-	    archive_write_data(a, text, len) == (la_ssize_t)len ? 0 : -1;
+		archive_write_data(a, text, len) == (la_ssize_t)len ?
+	    0 :
+	    -1;
 	archive_entry_free(e);
 	return ret;
 }
@@ -387,7 +390,8 @@ writer_open(struct writer *w, const struct mkbackup_options *opt, char **cause)
 	}
 	w->sha = digest_new();
 	w->output = opt->output;
-	if (opt->passphrase != NULL && writer_encrypt_begin(w, opt->passphrase, opt->iterations) != 0) {
+	if (opt->passphrase != NULL &&
+	    writer_encrypt_begin(w, opt->passphrase, opt->iterations) != 0) {
 		*cause = xasprintf(_("cannot encrypt %s"), opt->output);
 		return -1;
 	}
@@ -396,8 +400,8 @@ writer_open(struct writer *w, const struct mkbackup_options *opt, char **cause)
 
 /* Flushes the encryption, the HMAC side file and the data to disk. */
 static int
-writer_finish(struct writer *w, const struct mkbackup_options *opt,
-    struct mkbackup_result *result, char **cause)
+writer_finish(struct writer *w, const struct mkbackup_options *opt, struct mkbackup_result *result,
+    char **cause)
 {
 	unsigned char sum[DIGEST_LEN], mac[32];
 	char hex[DIGEST_HEX_LEN + 1], *path, *text;
@@ -463,7 +467,7 @@ mkbackup_write(const struct mkbackup_options *opt, const struct progress *progre
 		goto out;
 	archive_write_set_bytes_in_last_block(a, 1);
 	open_failed = mkbackup_format(a, opt->final_name != NULL ? opt->final_name : opt->output) !=
-	    ARCHIVE_OK ||
+		ARCHIVE_OK ||
 	    archive_write_open2(a, &w, NULL, writer_callback, NULL, NULL) != ARCHIVE_OK;
 	if (open_failed) {
 		*cause = xasprintf(_("cannot write %1$s: %2$s"), opt->output,

@@ -231,7 +231,8 @@ prereq_alpha_once(struct recovery *r, int again, int retry)
 		return -1;
 	}
 	if (!again && retry == 0 && r->opt->startup_disk != NULL)
-		return prereq_disk(r, *r->opt->startup_disk != '\0' ? r->opt->startup_disk : NULL, 0);
+		return prereq_disk(r, *r->opt->startup_disk != '\0' ? r->opt->startup_disk : NULL,
+		    0);
 	if ((ret = prereq_alpha_source(r, again || retry > 0, &source)) != -1)
 		return ret;
 	return source == 0 ? prereq_typed(r, retry) : prereq_disk(r, NULL, 1);
@@ -410,8 +411,8 @@ prereq_run(struct recovery *r)
 {
 	int ret;
 
-	if ((ret = prereq_check_kmsdata(r)) != -1 || (ret = prereq_backup(r)) != -1 || (ret = prereq_passphrase(r)) != -1 ||
-	    (ret = prereq_ask_alpha(r, 0)) != -1)
+	if ((ret = prereq_check_kmsdata(r)) != -1 || (ret = prereq_backup(r)) != -1 ||
+	    (ret = prereq_passphrase(r)) != -1 || (ret = prereq_ask_alpha(r, 0)) != -1)
 		return ret;
 	if ((ret = prereq_stage(r)) != -1 || (ret = prereq_check_staged(r)) != -1) {
 		prereq_abandon(r);
@@ -442,8 +443,9 @@ verify_summary(struct recovery *r, int code)
 		lines[n].label = _("SHA-256:");
 		lines[n++].value = r->staged.sha256;
 		lines[n].label = _("Manifest:");
-		lines[n++].value = r->staged.manifest_found ? _("every file matches MANIFEST.sha256") :
-							       _("none: files not checked one by one");
+		lines[n++].value = r->staged.manifest_found ?
+		    _("every file matches MANIFEST.sha256") :
+		    _("none: files not checked one by one");
 	} else if (r->cause != NULL) {
 		lines[n].label = _("What went wrong:");
 		lines[n++].value = r->cause;

@@ -23,7 +23,6 @@
 #include "secret.h"
 #include "xmalloc.h"
 
-
 volatile int recovery_interrupted;
 
 void
@@ -85,9 +84,9 @@ recovery_set_state(struct recovery *r)
 	r->state_plain = xstrdup(text);
 	free(r->state_text);
 	/* The advice is a sentence of its own, after the state. */
-	r->state_text = unfinished ? xasprintf("%s %s", text,
-					 _("Run kmsrecover again to resume or roll back.")) :
-				     xstrdup(text);
+	r->state_text = unfinished ?
+	    xasprintf("%s %s", text, _("Run kmsrecover again to resume or roll back.")) :
+	    xstrdup(text);
 	r->view.state_text = r->state_text;
 }
 
@@ -189,7 +188,8 @@ recovery_report(struct recovery *r, int code, const char *quarantine)
 		recovery_note(r, FE_WARNING, NULL, "%s", cause);
 	free(cause);
 	cause = NULL;
-	if (r->opt->report_json != NULL && report_write_json(&rep, r->opt->report_json, &cause) != 0)
+	if (r->opt->report_json != NULL &&
+	    report_write_json(&rep, r->opt->report_json, &cause) != 0)
 		recovery_note(r, FE_WARNING, NULL, "%s", cause);
 	free(cause);
 	free(finished);
@@ -199,8 +199,7 @@ recovery_report(struct recovery *r, int code, const char *quarantine)
 #define SUMMARY_MAX 10
 
 static void
-summary_add(struct fe_summary_line *lines, size_t *n, char **owned, const char *label,
-    char *value)
+summary_add(struct fe_summary_line *lines, size_t *n, char **owned, const char *label, char *value)
 {
 	if (*n >= SUMMARY_MAX || value == NULL) {
 		free(value);
@@ -240,7 +239,8 @@ recovery_summary(struct recovery *r, int code, const char *quarantine, const cha
 		summary_add(lines, &n, owned, _("SHA-256:"), xstrdup(r->journal->backup_sha256));
 	if (r->staged_ok)
 		summary_add(lines, &n, owned,
-		    r->steps[STEP_4].state == FE_STEP_DONE ? _("Restored:") : _("Checked and staged:"),
+		    r->steps[STEP_4].state == FE_STEP_DONE ? _("Restored:") :
+							     _("Checked and staged:"),
 		    xasprintf(Q_("%1$" PRIu64 " file, %2$" PRIu64 " bytes",
 				  "%1$" PRIu64 " files, %2$" PRIu64 " bytes", r->staged.files),
 			r->staged.files, r->staged.bytes));
@@ -277,8 +277,7 @@ recovery_finish(struct recovery *r, int code)
 		}
 		r->steps[STEP_F].state = FE_STEP_DONE;
 	}
-	transcript_write(&r->transcript, "outcome: %s (exit %d)",
-	    recovery_outcome(r, code), code);
+	transcript_write(&r->transcript, "outcome: %s (exit %d)", recovery_outcome(r, code), code);
 	report = recovery_report(r, code, quarantine);
 	recovery_summary(r, code, quarantine, report, demo_line);
 	if (!r->opt->dry_run && (r->journal->phase == JOURNAL_STARTED) &&
@@ -428,15 +427,16 @@ recovery_welcome(struct recovery *r, int *task)
 	help[2] = _("Writes KMSPWD.INI with the alpha string and reads it back.");
 	help[3] = _("Proves that a backup and a password recover the server; changes nothing.");
 	/* TRANSLATORS: %1$s is the service name, %2$s the Kmsdata path. */
-	text = xasprintf(_("kmsrecover restores the Key Management Server (%1$s) after a "
-			   "complete rebuild, following Microsoft KB Q198814: it stops the service, "
-			   "moves the files in %2$s aside, restores them from your backup, and starts "
-			   "the service with the ORIGINAL startup password.\n\n"
-			   "You need:\n"
-			   "  - the backup of Kmsdata from the original server;\n"
-			   "  - the ORIGINAL alpha string, or the original startup disk (KMSPWD.INI).\n\n"
-			   "Nothing is changed until the backup and the password have been checked, "
-			   "and you confirm every step."),
+	text = xasprintf(
+	    _("kmsrecover restores the Key Management Server (%1$s) after a "
+	      "complete rebuild, following Microsoft KB Q198814: it stops the service, "
+	      "moves the files in %2$s aside, restores them from your backup, and starts "
+	      "the service with the ORIGINAL startup password.\n\n"
+	      "You need:\n"
+	      "  - the backup of Kmsdata from the original server;\n"
+	      "  - the ORIGINAL alpha string, or the original startup disk (KMSPWD.INI).\n\n"
+	      "Nothing is changed until the backup and the password have been checked, "
+	      "and you confirm every step."),
 	    r->profile->service_name, r->kmsdata.path);
 	q.key = "task";
 	q.title = _("Welcome");

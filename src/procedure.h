@@ -23,12 +23,13 @@ enum recovery_task { TASK_RECOVER, TASK_BACKUP, TASK_STARTUP_DISK, TASK_REHEARSE
 
 struct recovery_options {
 	enum recovery_task task;
-	int choose_task;             /* the welcome screen offers every task */
-	const char *output;          /* backup, startup-disk: -o FILE */
-	int encrypt;                 /* backup: --encrypt */
-	int force;                   /* startup-disk: --force (overwrite) */
-	const char *backup;          /* --backup, or NULL to ask */
-	const char *startup_disk;    /* --startup-disk: a path, "" to search media, NULL when not given */
+	int choose_task;    /* the welcome screen offers every task */
+	const char *output; /* backup, startup-disk: -o FILE */
+	int encrypt;        /* backup: --encrypt */
+	int force;          /* startup-disk: --force (overwrite) */
+	const char *backup; /* --backup, or NULL to ask */
+	/* --startup-disk: a path, "" to search media, NULL when not given */
+	const char *startup_disk;
 	const char *alpha_file;      /* --alpha-file ("-" = stdin), or NULL */
 	const char *passphrase_file; /* --backup-passphrase-file, or NULL */
 	int dry_run;

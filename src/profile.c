@@ -79,8 +79,8 @@ static const char *profile_sections[] = { "service", "kmsdata", "secret", "backu
 struct profile_reader {
 	const char *path;
 	unsigned int line;
-	const char *section;               /* one of profile_sections, NULL before any */
-	unsigned int seen[PROFILE_NKEYS];  /* the line each key was set on, 0: not yet */
+	const char *section;              /* one of profile_sections, NULL before any */
+	unsigned int seen[PROFILE_NKEYS]; /* the line each key was set on, 0: not yet */
 	unsigned int manager_line;
 };
 
@@ -155,7 +155,8 @@ static int
 profile_set_path(char **field, const char *value, char **why)
 {
 	if (value[0] != '/') {
-		*why = xasprintf(_("expected an absolute path (starting with /), got \"%s\""), value);
+		*why = xasprintf(_("expected an absolute path (starting with /), got \"%s\""),
+		    value);
 		return -1;
 	}
 	free(*field);
@@ -181,8 +182,10 @@ profile_set_command(char ***field, const char *value, char **why)
 		return -1;
 	}
 	if (strchr(argv[0], '/') != NULL && argv[0][0] != '/') {
-		*why = xasprintf(_("the program must be a name looked up in PATH or an absolute path, "
-				   "got \"%s\""), argv[0]);
+		*why = xasprintf(
+		    _("the program must be a name looked up in PATH or an absolute path, "
+		      "got \"%s\""),
+		    argv[0]);
 		xfree_argv(argv);
 		return -1;
 	}
@@ -549,7 +552,8 @@ profile_trim(char *s)
 	while (profile_is_blank(*s))
 		s++;
 	len = strlen(s);
-	while (len > 0 && (profile_is_blank(s[len - 1]) || s[len - 1] == '\r' || s[len - 1] == '\n'))
+	while (
+	    len > 0 && (profile_is_blank(s[len - 1]) || s[len - 1] == '\r' || s[len - 1] == '\n'))
 		s[--len] = '\0';
 	return s;
 }
@@ -710,8 +714,8 @@ profile_check(const struct profile *p, const struct profile_reader *r, char **ca
 		return 0;
 	/* TRANSLATORS: %3$s is a key name: start, stop or status. */
 	*cause = xasprintf(_("%1$s:%2$u: [service] manager: \"command\" needs start, stop and "
-			     "status in [service]; %3$s is missing"), r->path, r->manager_line,
-	    missing);
+			     "status in [service]; %3$s is missing"),
+	    r->path, r->manager_line, missing);
 	return -1;
 }
 
@@ -730,7 +734,8 @@ profile_default_handoff(struct profile *p, const struct profile_reader *r)
 			return;
 	}
 	p->handoff = p->manager == SERVICE_MANAGER_SYSTEMD && p->start_argv == NULL ?
-	    HANDOFF_CREDENTIAL : HANDOFF_STDIN;
+	    HANDOFF_CREDENTIAL :
+	    HANDOFF_STDIN;
 }
 
 /*
@@ -754,8 +759,7 @@ profile_next_line(const char *buf, size_t len, size_t *pos, char **line, size_t 
 }
 
 int
-profile_load_buffer(struct profile *p, const char *name, const char *buf, size_t len,
-    char **cause)
+profile_load_buffer(struct profile *p, const char *name, const char *buf, size_t len, char **cause)
 {
 	struct profile_reader r;
 	char *line = NULL;

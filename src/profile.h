@@ -20,7 +20,8 @@ struct profile {
 	/* [service] */
 	enum service_manager manager; /* default systemd */
 	char *service_name;           /* default "MSExchangeKMS" */
-	char **start_argv;            /* NULL-terminated; NULL unless set (see profile_service_argv) */
+	/* NULL-terminated; NULL unless set (see profile_service_argv) */
+	char **start_argv;
 	char **stop_argv;
 	char **status_argv;
 	int timeout; /* seconds, default 60, 1..3600 */
@@ -32,10 +33,10 @@ struct profile {
 	gid_t owner_gid;
 
 	/* [secret] */
-	enum handoff_kind handoff; /* default stdin */
-	char *handoff_path;        /* for HANDOFF_FILE */
-	char **verify_argv;        /* NULL unless set; "%d" in an argument stands for the tree */
-	char *startup_disk_name;   /* default "KMSPWD.INI" */
+	enum handoff_kind handoff;    /* default stdin */
+	char *handoff_path;           /* for HANDOFF_FILE */
+	char **verify_argv;           /* NULL unless set; "%d" in an argument stands for the tree */
+	char *startup_disk_name;      /* default "KMSPWD.INI" */
 	enum secret_case secret_case; /* default upper */
 
 	/* [backup] (an extension of DESIGN.md's format) */

@@ -15,7 +15,6 @@
 #include "i18n.h"
 #include "xmalloc.h"
 
-
 /* Removes the staged folder of an abandoned run. 0, or -1 with the cause noted. */
 int
 recovery_discard_staged(struct recovery *r)
@@ -35,8 +34,9 @@ recovery_discard_staged(struct recovery *r)
 
 /* One undo of the roll back, then the journal says what remains. */
 static int
-rollback_undo(struct recovery *r, enum journal_phase remains, int (*undo)(const struct kmsdata *,
-    const char *, const char *, char **), const char *name, const char *payload)
+rollback_undo(struct recovery *r, enum journal_phase remains,
+    int (*undo)(const struct kmsdata *, const char *, const char *, char **), const char *name,
+    const char *payload)
 {
 	char *cause = NULL;
 

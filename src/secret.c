@@ -32,8 +32,8 @@
 #include "spawn.h"
 #include "xmalloc.h"
 
-#define SECRET_LINE_MAX 1024          /* a password line, read_file and startup disk */
-#define SECRET_DISK_MAX (64 * 1024)   /* a startup disk file */
+#define SECRET_LINE_MAX 1024        /* a password line, read_file and startup disk */
+#define SECRET_DISK_MAX (64 * 1024) /* a startup disk file */
 #define SECRET_MEDIA_ROOTS "/media:/run/media:/mnt"
 #define SECRET_CREDSTORE "/run/credstore"
 
@@ -75,11 +75,13 @@ secret_init_process(char **warning)
 	if (!CRYPTO_secure_malloc_initialized())
 		r = CRYPTO_secure_malloc_init(64 * 1024, 32);
 	if (r == 0)
-		*warning = xstrdup(_("The secure memory heap could not be set up: passwords are kept "
-				     "in ordinary memory, which could be swapped out."));
+		*warning = xstrdup(
+		    _("The secure memory heap could not be set up: passwords are kept "
+		      "in ordinary memory, which could be swapped out."));
 	else if (r == 2)
-		*warning = xstrdup(_("The secure memory heap could not be locked in memory: passwords "
-				     "could be swapped out."));
+		*warning = xstrdup(
+		    _("The secure memory heap could not be locked in memory: passwords "
+		      "could be swapped out."));
 	else if (e != 0)
 		*warning = xasprintf(_("Core dumps could not be turned off: %s"), strerror(e));
 	return *warning == NULL ? 0 : -1;
@@ -165,8 +167,10 @@ secret_normalize_upper(struct secret *s, char **cause)
 	if (n != 14 && n != 15) {
 		*cause = xasprintf(Q_("The alpha string must be 14 or 15 letters A to Z; what was "
 				      "given has %zu character.",
-				      "The alpha string must be 14 or 15 letters A to Z; what was "
-				      "given has %zu characters.", n), n);
+				       "The alpha string must be 14 or 15 letters A to Z; what was "
+				       "given has %zu characters.",
+				       n),
+		    n);
 		return -1;
 	}
 	for (i = 0; i < s->len; i++) {
@@ -256,8 +260,8 @@ secret_read_file(const char *path, struct secret **out, char **cause)
 	}
 	if (secret_read_line(fd, out) == -1) {
 		if (errno == EFBIG)
-			*cause = xasprintf(_("%1$s: the first line is longer than %2$d bytes"), name,
-			    SECRET_LINE_MAX);
+			*cause = xasprintf(_("%1$s: the first line is longer than %2$d bytes"),
+			    name, SECRET_LINE_MAX);
 		else
 			*cause = xasprintf(_("cannot read %1$s: %2$s"), name, strerror(errno));
 		goto out;
@@ -346,7 +350,8 @@ secret_search_media(const char *name, char **found, char **cause)
 		return 0;
 	/* TRANSLATORS: %1$s is the file name (KMSPWD.INI), %2$s a list of folders. */
 	*cause = xasprintf(_("No startup disk was found: no %1$s under %2$s. Insert or mount the "
-			     "disk, or give the file's path."), name, roots);
+			     "disk, or give the file's path."),
+	    name, roots);
 	return -1;
 }
 
@@ -380,11 +385,11 @@ secret_locate(const char *path, const char *name, char **found, char **cause)
 struct secret_disk {
 	const char *path;
 	int fd;
-	size_t total;       /* bytes read so far */
+	size_t total; /* bytes read so far */
 	unsigned int line;
-	int in_config;      /* the last section seen was [config] */
+	int in_config; /* the last section seen was [config] */
 	int saw_config;
-	char *buf;          /* one line, secure, SECRET_LINE_MAX + 1 */
+	char *buf; /* one line, secure, SECRET_LINE_MAX + 1 */
 	size_t len;
 };
 
@@ -410,8 +415,8 @@ secret_disk_line(struct secret_disk *d, char **cause)
 		if (d->buf[d->len] == '\n')
 			break;
 		if (++d->len == SECRET_LINE_MAX) {
-			*cause = xasprintf(_("%1$s:%2$u: the line is longer than %3$d bytes"), d->path,
-			    d->line, SECRET_LINE_MAX);
+			*cause = xasprintf(_("%1$s:%2$u: the line is longer than %3$d bytes"),
+			    d->path, d->line, SECRET_LINE_MAX);
 			return -1;
 		}
 	}
@@ -502,8 +507,10 @@ secret_disk_parse(struct secret_disk *d, struct secret **out, char **cause)
 	if (r == -1)
 		return -1;
 	if (!d->saw_config)
-		*cause = xasprintf(_("%s: no [config] section: this is not a KM Server startup disk "
-				     "file"), d->path);
+		*cause = xasprintf(
+		    _("%s: no [config] section: this is not a KM Server startup disk "
+		      "file"),
+		    d->path);
 	else
 		*cause = xasprintf(_("%s: no pwd= line in the [config] section"), d->path);
 	return -1;
@@ -554,8 +561,8 @@ out:
 }
 
 int
-secret_from_startup_disk(const char *path, const char *name, struct secret **out,
-    char **found, char **cause)
+secret_from_startup_disk(const char *path, const char *name, struct secret **out, char **found,
+    char **cause)
 {
 	char *file;
 
@@ -576,8 +583,8 @@ secret_from_startup_disk(const char *path, const char *name, struct secret **out
 /* The verifier. */
 
 int
-secret_verify(const struct profile *p, const struct secret *s, const char *dir,
-    char **output, char **cause)
+secret_verify(const struct profile *p, const struct secret *s, const char *dir, char **output,
+    char **cause)
 {
 	struct spawn_result res;
 	char **argv, *line, *how;

@@ -58,8 +58,8 @@ int secret_read_file(const char *path, struct secret **out, char **cause);
  * a device) is refused. Returns 0 with *out and *found (the
  * file used, to be freed), or -1 with *cause naming the file and line.
  */
-int secret_from_startup_disk(const char *path, const char *name, struct secret **out,
-    char **found, char **cause);
+int secret_from_startup_disk(const char *path, const char *name, struct secret **out, char **found,
+    char **cause);
 
 /*
  * Runs the profile's verifier with "%d" = dir and the secret plus a newline
@@ -69,8 +69,8 @@ int secret_from_startup_disk(const char *path, const char *name, struct secret *
  * is no verifier, or it could not be run, timed out or was killed. *output
  * is NULL except on 0.
  */
-int secret_verify(const struct profile *p, const struct secret *s, const char *dir,
-    char **output, char **cause);
+int secret_verify(const struct profile *p, const struct secret *s, const char *dir, char **output,
+    char **cause);
 
 /*
  * The file hand-offs (credential, file:PATH): writes the secret and a
@@ -82,7 +82,8 @@ int secret_verify(const struct profile *p, const struct secret *s, const char *d
  * secret_handoff_remove, then free), or -1 with *cause and no file left.
  * For HANDOFF_STDIN nothing is written and *path is NULL.
  */
-int secret_handoff_write(const struct profile *p, const struct secret *s, char **path, char **cause);
+int secret_handoff_write(const struct profile *p, const struct secret *s, char **path,
+    char **cause);
 /* Overwrites and unlinks a hand-off file. NULL is fine. */
 void secret_handoff_remove(const char *path);
 

@@ -29,9 +29,9 @@
 #include "spawn.h"
 #include "xmalloc.h"
 
-#define SERVICE_POLL_MS 200      /* between two status calls while waiting */
-#define SERVICE_SETTLE_MS 1000   /* running this long after a start counts as started */
-#define SERVICE_STATUS_MAX 30    /* seconds one status call may take */
+#define SERVICE_POLL_MS 200    /* between two status calls while waiting */
+#define SERVICE_SETTLE_MS 1000 /* running this long after a start counts as started */
+#define SERVICE_STATUS_MAX 30  /* seconds one status call may take */
 
 const char *
 service_state_name(enum service_state s)
@@ -208,8 +208,10 @@ service_wait_started(const struct profile *p, char **cause)
 			return 0;
 		if (seen == 0 && now >= deadline) {
 			/* TRANSLATORS: %1$d seconds, %2$s a state ("stopped"). */
-			*cause = xasprintf(_("the service is not running %1$d s after it was started "
-					     "(it is %2$s)"), p->timeout, service_state_name(st));
+			*cause = xasprintf(
+			    _("the service is not running %1$d s after it was started "
+			      "(it is %2$s)"),
+			    p->timeout, service_state_name(st));
 			return -1;
 		}
 		service_sleep_ms(SERVICE_POLL_MS);

@@ -29,9 +29,9 @@
 #include "spawn.h"
 #include "xmalloc.h"
 
-#define SPAWN_KEEP (64 * 1024)  /* output kept: the tail */
-#define SPAWN_TICK_MS 20        /* how often the child's exit is looked for */
-#define SPAWN_GRACE_MS 2000     /* between SIGTERM and SIGKILL */
+#define SPAWN_KEEP (64 * 1024) /* output kept: the tail */
+#define SPAWN_TICK_MS 20       /* how often the child's exit is looked for */
+#define SPAWN_GRACE_MS 2000    /* between SIGTERM and SIGKILL */
 
 /* The parent's side of one run. */
 struct spawn_io {

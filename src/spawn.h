@@ -10,12 +10,13 @@
 #include <stddef.h>
 
 struct spawn_result {
-	int exited;    /* 1 when it exited; status is then its exit code */
+	int exited; /* 1 when it exited; status is then its exit code */
 	int status;
 	int signaled;  /* 1 when a signal ended it; status is then the signal */
 	int timed_out; /* 1 when it was killed for running past the timeout */
 	int timeout;   /* the timeout it ran under, seconds (for spawn_describe) */
-	char *output;  /* stdout and stderr interleaved, NUL-terminated, at most 64 KiB kept (the tail) */
+	/* stdout and stderr interleaved, NUL-terminated, at most 64 KiB kept (the tail) */
+	char *output;
 	size_t output_len;
 };
 

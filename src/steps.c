@@ -18,7 +18,6 @@
 #include "secret.h"
 #include "xmalloc.h"
 
-
 static int step_p(struct recovery *);
 static int step_1(struct recovery *);
 static int step_2(struct recovery *);
@@ -63,8 +62,8 @@ const struct step recovery_step_table[STEP_COUNT] = {
 	       "flushed to disk before the next step."),
 	    1, step_4, JOURNAL_RESTORED },
 	{ "5", 5, N_("Select the KM Server service"),
-	    N_("This is the service that will be started with the original password."), 0,
-	    step_5, -1 },
+	    N_("This is the service that will be started with the original password."), 0, step_5,
+	    -1 },
 	{ "6", 6, N_("Give the original startup password"),
 	    N_("The KM Server needs the alpha string at start-up, typed or from the startup "
 	       "disk. It must be the ORIGINAL one: a wrong one is refused with Event 5057 "
@@ -122,7 +121,10 @@ recovery_confirm(struct recovery *r, const char *key, const char *title, const c
 	q.can_back = can_back;
 	reply = r->fe->confirm(r->fe, &q, &cause);
 	transcript_write(&r->transcript, "%s: %s", key,
-	    reply == FE_OK ? "yes" : reply == FE_NO ? "no" : reply == FE_BACK ? "back" : "quit");
+	    reply == FE_OK       ? "yes" :
+		reply == FE_NO   ? "no" :
+		reply == FE_BACK ? "back" :
+				   "quit");
 	if (reply == FE_OK)
 		return -1;
 	if (reply == FE_BACK && back != NULL) {
@@ -194,8 +196,7 @@ step_1(struct recovery *r)
 			       "Service %1$s: %2$s. The folder %3$s holds %4$" PRIu64 " files of "
 			       "the new installation.",
 			       r->files_before),
-	    r->profile->service_name, service_state_name(state), r->kmsdata.path,
-	    r->files_before);
+	    r->profile->service_name, service_state_name(state), r->kmsdata.path, r->files_before);
 	recovery_show(r, STEP_1, action);
 	transcript_write(&r->transcript, "step 1: %s", action);
 	free(action);
@@ -248,8 +249,7 @@ step_2(struct recovery *r)
 		    r->profile->service_name, profile_manager_name(r->profile->manager),
 		    r->profile->timeout, r->kmsdata.path);
 	recovery_show(r, STEP_2, action);
-	ret = recovery_confirm(r, "confirm-2", _("Stop the KM Server service?"), NULL, 0, 1,
-	    &back);
+	ret = recovery_confirm(r, "confirm-2", _("Stop the KM Server service?"), NULL, 0, 1, &back);
 	free(action);
 	if (ret != -1 || back)
 		return back ? -2 : ret;
@@ -302,7 +302,8 @@ step_3(struct recovery *r)
 	qpath = xasprintf("%s/%s", r->kmsdata.parent, r->journal->quarantine);
 	action = xasprintf(Q_("Move %1$" PRIu64 " file (%2$" PRIu64 " bytes) from %3$s into %4$s. "
 			      "Nothing is deleted.",
-			       "Move %1$" PRIu64 " files (%2$" PRIu64 " bytes) from %3$s into %4$s. "
+			       "Move %1$" PRIu64 " files (%2$" PRIu64
+			       " bytes) from %3$s into %4$s. "
 			       "Nothing is deleted.",
 			       r->files_before),
 	    r->files_before, r->bytes_before, r->kmsdata.path, qpath);
@@ -415,8 +416,9 @@ step_6(struct recovery *r)
 	}
 	if (r->profile->verify_argv != NULL)
 		/* TRANSLATORS: %1$s is where the password came from, %2$s the Kmsdata path. */
-		action = xasprintf(_("The password (%1$s) is checked once more against the restored "
-				     "%2$s, then handed to the service at start."),
+		action = xasprintf(
+		    _("The password (%1$s) is checked once more against the restored "
+		      "%2$s, then handed to the service at start."),
 		    r->alpha_source, r->kmsdata.path);
 	else
 		/* TRANSLATORS: %s is where the password came from. */
@@ -432,7 +434,6 @@ step_6(struct recovery *r)
 	ok = prereq_verify_alpha(r, r->kmsdata.path);
 	return ok == 1 ? -1 : ok == 0 ? EXIT_PASSWORD_REFUSED : EXIT_FAILED;
 }
-
 
 static double
 recovery_elapsed(const struct timespec *since)
@@ -500,8 +501,7 @@ step_7(struct recovery *r)
 			     "it is running."),
 	    r->profile->service_name, r->profile->timeout);
 	recovery_show(r, STEP_7, action);
-	ret = recovery_confirm(r, "confirm-7", _("Start the KM Server service?"), NULL, 0, 0,
-	    NULL);
+	ret = recovery_confirm(r, "confirm-7", _("Start the KM Server service?"), NULL, 0, 0, NULL);
 	free(action);
 	if (ret != -1 || r->opt->dry_run)
 		return ret;

@@ -334,8 +334,9 @@ task_backup(struct recovery *r)
 	action = xasprintf(_("Stop %1$s, archive %2$s into %3$s with its MANIFEST.sha256, start "
 			     "the service again, and read the archive back."),
 	    r->profile->service_name, r->kmsdata.path, final);
-	task_show(r, 0, _("The offline backup a recovery needs: the service is stopped only while "
-			  "Kmsdata is archived, so the copy is consistent."),
+	task_show(r, 0,
+	    _("The offline backup a recovery needs: the service is stopped only while "
+	      "Kmsdata is archived, so the copy is consistent."),
 	    action);
 	free(action);
 	if ((ret = task_alpha_live(r)) != -1 || (ret = task_new_passphrase(r)) != -1)
@@ -386,8 +387,9 @@ task_disk_alpha(struct recovery *r)
 		secret_free(r->alpha);
 		r->alpha = NULL;
 		if (r->opt->alpha_file != NULL)
-			reply = secret_read_file(r->opt->alpha_file, &r->alpha, &cause) == 0 ? FE_OK :
-												FE_ERROR;
+			reply = secret_read_file(r->opt->alpha_file, &r->alpha, &cause) == 0 ?
+			    FE_OK :
+			    FE_ERROR;
 		else {
 			q.key = "alpha";
 			q.title = _("The alpha string of this KM Server:");
@@ -443,7 +445,8 @@ task_disk_readback(struct recovery *r, const char *path, char **cause)
 	char *found = NULL;
 	int same;
 
-	if (secret_from_startup_disk(path, r->profile->startup_disk_name, &back, &found, cause) != 0)
+	if (secret_from_startup_disk(path, r->profile->startup_disk_name, &back, &found, cause) !=
+	    0)
 		return -1;
 	same = secret_normalize_alpha(back, r->profile->secret_case, cause) == 0 &&
 	    back->len == r->alpha->len && CRYPTO_memcmp(back->data, r->alpha->data, back->len) == 0;
@@ -465,16 +468,18 @@ task_startup_disk(struct recovery *r)
 	line.label = _("Startup disk:");
 	line.value = path;
 	if (access(path, F_OK) == 0 && !r->opt->force) {
-		r->cause = xasprintf(_("%s exists already: a startup disk is not overwritten unless "
-				       "you give --force."),
+		r->cause = xasprintf(
+		    _("%s exists already: a startup disk is not overwritten unless "
+		      "you give --force."),
 		    path);
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", r->cause);
 		ret = EXIT_FAILED;
 		goto out;
 	}
-	task_show(r, 0, _("The startup disk holds the alpha string the KM Server needs to start "
-			  "(KMSPWD.INI). Without it, or the written string, a rebuilt server "
-			  "cannot open its keys."),
+	task_show(r, 0,
+	    _("The startup disk holds the alpha string the KM Server needs to start "
+	      "(KMSPWD.INI). Without it, or the written string, a rebuilt server "
+	      "cannot open its keys."),
 	    path);
 	if ((ret = task_disk_alpha(r)) != -1)
 		goto out;
@@ -580,9 +585,10 @@ task_rehearse(struct recovery *r)
 	char *dir = NULL, *cause = NULL;
 	int ret;
 
-	task_show(r, 0, _("The backup is restored into a throw-away folder and the password tried "
-			  "on it, as a recovery would; the live service and Kmsdata are not "
-			  "touched."),
+	task_show(r, 0,
+	    _("The backup is restored into a throw-away folder and the password tried "
+	      "on it, as a recovery would; the live service and Kmsdata are not "
+	      "touched."),
 	    NULL);
 	if ((ret = prereq_backup(r)) != -1 || (ret = prereq_passphrase(r)) != -1 ||
 	    (ret = prereq_ask_alpha(r, 0)) != -1)

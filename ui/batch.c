@@ -70,8 +70,8 @@ batch_missing(const struct fe_question *q, char **cause)
 		    batch_option(q->key));
 	else
 		/* TRANSLATORS: %1$s is the question, %2$s the option(s) that answer it. */
-		*cause = xasprintf(_("Batch mode needs an answer to \"%1$s\": give %2$s."), q->title,
-		    batch_option(q->key));
+		*cause = xasprintf(_("Batch mode needs an answer to \"%1$s\": give %2$s."),
+		    q->title, batch_option(q->key));
 	return FE_ERROR;
 }
 
@@ -196,8 +196,8 @@ batch_note(struct frontend *fe, enum fe_level level, const char *text, const cha
 {
 	struct batch *b = fe->data;
 	const char *prefix = level == FE_ERROR_LEVEL ? _("error: ") :
-			     level == FE_WARNING    ? _("warning: ") :
-						      "";
+	    level == FE_WARNING                      ? _("warning: ") :
+						       "";
 
 	fprintf(level == FE_INFO ? b->out : stderr, "%s%s\n", prefix, text);
 	if (detail != NULL && *detail != '\0')

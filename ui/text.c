@@ -70,7 +70,8 @@ text_read_line(int fd, char *buf, size_t cap)
 void
 line_wrapped(FILE *out, const char *prefix, const char *text, int hang)
 {
-	char *all = xasprintf("%s%s", prefix != NULL ? prefix : "", text != NULL ? text : ""), **lines;
+	char *all = xasprintf("%s%s", prefix != NULL ? prefix : "", text != NULL ? text : ""),
+	     **lines;
 	size_t n, i;
 
 	lines = width_wrap(all, (size_t)(TEXT_COLUMNS - hang), &n);
@@ -180,8 +181,10 @@ text_begin(struct frontend *fe, struct fe_view *view, char **cause)
 	    view->kmsdata);
 	line_wrapped(t->out, NULL, line, 2);
 	free(line);
-	line_wrapped(t->out, NULL, _("Answer each question and press Enter. An empty answer takes "
-				     "the default in [brackets]; q quits."), 0);
+	line_wrapped(t->out, NULL,
+	    _("Answer each question and press Enter. An empty answer takes "
+	      "the default in [brackets]; q quits."),
+	    0);
 	fputc('\n', t->out);
 	return 0;
 }
@@ -405,8 +408,7 @@ text_read_secret(struct text *t, const char *prompt, struct secret **out)
 }
 
 static int
-text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret **out,
-    char **cause)
+text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret **out, char **cause)
 {
 	struct text *t = fe->data;
 	struct secret *first = NULL, *second = NULL;
@@ -437,8 +439,8 @@ text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret 
 }
 
 int
-line_progress_due(struct line_progress *lp, const struct progress_state *s, int step,
-    int seconds, int *percent)
+line_progress_due(struct line_progress *lp, const struct progress_state *s, int step, int seconds,
+    int *percent)
 {
 	long now = (long)time(NULL);
 
@@ -474,8 +476,8 @@ text_note(struct frontend *fe, enum fe_level level, const char *text, const char
 {
 	struct text *t = fe->data;
 	const char *prefix = level == FE_ERROR_LEVEL ? _("Error: ") :
-			     level == FE_WARNING    ? _("Warning: ") :
-						      "";
+	    level == FE_WARNING                      ? _("Warning: ") :
+						       "";
 
 	line_wrapped(t->out, prefix, text, 0);
 	if (detail != NULL && *detail != '\0')

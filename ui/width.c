@@ -20,11 +20,11 @@
 
 /* One decoded glyph. */
 struct width_glyph {
-	size_t len;    /* bytes, with the zero-width marks after it */
-	size_t cols;   /* columns */
-	uint32_t cp;   /* the base character (0xfffd for an invalid byte) */
-	int blank;     /* a space or a tab: a line may break here */
-	int wide;      /* double width: a line may break before and after */
+	size_t len;  /* bytes, with the zero-width marks after it */
+	size_t cols; /* columns */
+	uint32_t cp; /* the base character (0xfffd for an invalid byte) */
+	int blank;   /* a space or a tab: a line may break here */
+	int wide;    /* double width: a line may break before and after */
 };
 
 /* Decodes one UTF-8 character; returns its length (1 for an invalid byte). */
@@ -208,6 +208,7 @@ width_skip_blanks(const char *s, size_t off, size_t end)
 static int
 width_no_line_start(uint32_t cp)
 {
+	/* clang-format off */
 	static const uint32_t cps[] = {
 		0x3001, 0x3002, 0x3005, 0x3009, 0x300b, 0x300d, 0x300f, 0x3011, 0x3015,
 		0x3041, 0x3043, 0x3045, 0x3047, 0x3049, 0x3063, 0x3083, 0x3085, 0x3087, 0x308e,
@@ -215,6 +216,7 @@ width_no_line_start(uint32_t cp)
 		0x30f5, 0x30f6, 0x30fb, 0x30fc, 0xff01, 0xff09, 0xff0c, 0xff0e, 0xff1a, 0xff1b,
 		0xff1f, 0xff3d, 0xff5d, ')', ']', '}', ',', '.', ':', ';', '!', '?',
 	};
+	/* clang-format on */
 	size_t i;
 
 	for (i = 0; i < sizeof cps / sizeof cps[0]; i++)
@@ -226,9 +228,11 @@ width_no_line_start(uint32_t cp)
 static int
 width_no_line_end(uint32_t cp)
 {
+	/* clang-format off */
 	static const uint32_t cps[] = {
 		0x3008, 0x300a, 0x300c, 0x300e, 0x3010, 0x3014, 0xff08, 0xff3b, 0xff5b, '(', '[', '{',
 	};
+	/* clang-format on */
 	size_t i;
 
 	for (i = 0; i < sizeof cps / sizeof cps[0]; i++)
@@ -303,7 +307,8 @@ width_wrap_line(struct width_lines *l, const char *s, size_t start, size_t end, 
 		if (g.blank) {
 			brk = q - g.len;
 			res = q;
-		} else if ((g.wide || g.cp == '/') && width_may_break(g.cp, width_peek(s, q, end))) {
+		} else if ((g.wide || g.cp == '/') &&
+		    width_may_break(g.cp, width_peek(s, q, end))) {
 			brk = q;
 			res = q;
 		}
@@ -357,8 +362,8 @@ static int
 width_is_control(uint32_t cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-	    cp == 0x200e || cp == 0x200f || cp == 0x061c;
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+	    cp == 0x200f || cp == 0x061c;
 }
 
 /* Appends the escaped form of one character or invalid byte. */

@@ -222,7 +222,8 @@ main(int argc, char **argv)
 		start = driver_now();
 		r = driver_quarantine(argc, argv, &cause);
 		elapsed = driver_now() - start;
-	} else if (argc >= 3 && (strcmp(argv[1], "stage") == 0 || strcmp(argv[1], "validate") == 0)) {
+	} else if (argc >= 3 &&
+	    (strcmp(argv[1], "stage") == 0 || strcmp(argv[1], "validate") == 0)) {
 		if (driver_frontend(&d, argv[2]) != 0)
 			return 1;
 		start = driver_now();
@@ -243,8 +244,9 @@ main(int argc, char **argv)
 	return r != 0;
 
 usage:
-	fprintf(stderr, "usage: driver OUT stage|validate none|batch|curses ARCHIVE [PARENT NAME]\n"
-	                "       driver OUT quarantine KMSDATA NAME\n"
-	                "       driver OUT exec PROGRAM [ARG]...\n");
+	fprintf(stderr,
+	    "usage: driver OUT stage|validate none|batch|curses ARCHIVE [PARENT NAME]\n"
+	    "       driver OUT quarantine KMSDATA NAME\n"
+	    "       driver OUT exec PROGRAM [ARG]...\n");
 	return 2;
 }

@@ -160,7 +160,8 @@ mkdata_small(const char *dir, unsigned long scale)
 			return -1;
 		}
 		for (f = 0; f < per; f++) {
-			if (mkdata_path(path, sizeof path, "%s/d%03lu/f%05lu.dat", dir, d, f) != 0 ||
+			if (mkdata_path(path, sizeof path, "%s/d%03lu/f%05lu.dat", dir, d, f) !=
+				0 ||
 			    mkdata_file(path, MKDATA_PAGE, 1000000 + d * 1000 + f) != 0)
 				return -1;
 		}

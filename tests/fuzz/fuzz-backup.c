@@ -84,7 +84,7 @@ fuzz_has_control(const char *s)
 			return 1;
 		if (p[0] == 0xe2 && p[1] == 0x80 &&
 		    (p[2] == 0x8e || p[2] == 0x8f || p[2] == 0xa8 || p[2] == 0xa9 ||
-		        (p[2] >= 0xaa && p[2] <= 0xae)))
+			(p[2] >= 0xaa && p[2] <= 0xae)))
 			return 1;
 		if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
 			return 1;

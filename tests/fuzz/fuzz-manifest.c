@@ -106,8 +106,8 @@ fuzz_hmac_side(const uint8_t *data, size_t size)
 	if (backup_hmac_parse(text, &iterations, mac) == 0) {
 		if (iterations < 1 || iterations > 100000000)
 			fuzz_fail("an HMAC file's iteration count out of bounds");
-		n = (size_t)snprintf(
-		    again, sizeof again, "kmsrecover-hmac-sha256 1 %d\n", iterations);
+		n = (size_t)snprintf(again, sizeof again, "kmsrecover-hmac-sha256 1 %d\n",
+		    iterations);
 		for (i = 0; i < BACKUP_HMAC_LEN; i++)
 			n += (size_t)snprintf(again + n, sizeof again - n, "%02x", mac[i]);
 		if (strncmp(text, again, n) != 0 || (text[n] != '\n' && text[n] != '\0'))

@@ -42,8 +42,9 @@
 #include "xmalloc.h"
 
 #define FOLDERS 100
-#define RECORD_MAX 100            /* bytes a file may cost, at most (a 48-byte record, its path, its index slot) */
-#define DATA_SLACK (512 * 1024)   /* what larger files may cost, at most: nothing that grows */
+/* bytes a file may cost, at most (a 48-byte record, its path, its index slot) */
+#define RECORD_MAX 100
+#define DATA_SLACK (512 * 1024) /* what larger files may cost, at most: nothing that grows */
 #define PASSPHRASE "correct horse battery"
 
 static char root[] = "/tmp/test-backup-scale.XXXXXX";
@@ -128,8 +129,8 @@ rm_rf(const char *path)
 }
 
 static int
-add_entry(struct archive *a, struct archive_entry *e, const char *path, int type,
-    const void *data, size_t len)
+add_entry(struct archive *a, struct archive_entry *e, const char *path, int type, const void *data,
+    size_t len)
 {
 	archive_entry_clear(e);
 	archive_entry_set_pathname(e, path);
@@ -341,9 +342,8 @@ test_read_once(const char *archive, const struct secret *pass, const char *what,
 	    "%s: bytes_read is the archive's size (%llu, %lld)", what,
 	    r == 0 ? (unsigned long long)res.bytes_read : 0ULL, (long long)size);
 	ok((off_t)watch_bytes == size,
-	    "%s: read(2) took exactly the archive's %lld bytes from it (%llu in %llu reads)",
-	    what, (long long)size, (unsigned long long)watch_bytes,
-	    (unsigned long long)watch_reads);
+	    "%s: read(2) took exactly the archive's %lld bytes from it (%llu in %llu reads)", what,
+	    (long long)size, (unsigned long long)watch_bytes, (unsigned long long)watch_reads);
 	ok(r == 0 && (off_t)w.last_done == size, "%s: the progress ends at the archive's size",
 	    what);
 	if (r == 0)
@@ -409,7 +409,7 @@ test_refused_read_once(const char *good, const struct secret *pass, int parent_f
 	int r = -1;
 
 	cmd = xasprintf("cp '%s' '%s' && cp '%s.hmac' '%s.hmac' && printf x | dd of='%s' bs=1 "
-	                "seek=$(( $(stat -c %%s '%s') - 200 )) conv=notrunc 2>/dev/null",
+			"seek=$(( $(stat -c %%s '%s') - 200 )) conv=notrunc 2>/dev/null",
 	    good, bad, good, bad, bad, bad);
 	size = system(cmd) == 0 ? size_of(bad) : -1;
 	if (size > 0)

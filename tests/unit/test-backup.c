@@ -345,7 +345,7 @@ static int
 same_tree(const char *src, const char *staged_sub)
 {
 	return sh("diff -r -x MANIFEST.sha256 '%s' '%s/staged%s' >/dev/null", src, parent,
-	           staged_sub) == 0;
+		   staged_sub) == 0;
 }
 
 /*
@@ -356,19 +356,19 @@ static void
 test_escape(void)
 {
 	static const char *cases[][2] = {
-	    {"plain.edb", "plain.edb"},
-	    {"a\x1b[31mb\n", "a\\x1b[31mb\\x0a"},
-	    {"cr\rdel\x7f", "cr\\x0ddel\\x7f"},
-	    {"back\\slash", "back\\\\slash"},
-	    {"caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"},
-	    {"nel\xc2\x85", "nel\\xc2\\x85"},
-	    {"csi\xc2\x9b", "csi\\xc2\\x9b"},
-	    {"bad\xff", "bad\\xff"},
-	    {"overlong\xc0\xaf", "overlong\\xc0\\xaf"},
-	    {"cut\xe2\x82", "cut\\xe2\\x82"},
-	    {"surrogate\xed\xa0\x80", "surrogate\\xed\\xa0\\x80"},
-	    {"rlo\xe2\x80\xae", "rlo\\xe2\\x80\\xae"},
-	    {"", ""},
+		{ "plain.edb", "plain.edb" },
+		{ "a\x1b[31mb\n", "a\\x1b[31mb\\x0a" },
+		{ "cr\rdel\x7f", "cr\\x0ddel\\x7f" },
+		{ "back\\slash", "back\\\\slash" },
+		{ "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac" },
+		{ "nel\xc2\x85", "nel\\xc2\\x85" },
+		{ "csi\xc2\x9b", "csi\\xc2\\x9b" },
+		{ "bad\xff", "bad\\xff" },
+		{ "overlong\xc0\xaf", "overlong\\xc0\\xaf" },
+		{ "cut\xe2\x82", "cut\\xe2\\x82" },
+		{ "surrogate\xed\xa0\x80", "surrogate\\xed\\xa0\\x80" },
+		{ "rlo\xe2\x80\xae", "rlo\\xe2\\x80\\xae" },
+		{ "", "" },
 	};
 	size_t i;
 	char *e;
@@ -418,19 +418,19 @@ struct format_case {
 };
 
 static const struct format_case formats[] = {
-    {"tar", "bsdtar -cf '@A' -C '@T' ."},
-    {"tar.gz", "bsdtar -czf '@A' -C '@T' ."},
-    {"tar.bz2", "bsdtar -cjf '@A' -C '@T' ."},
-    {"tar.xz", "bsdtar -cJf '@A' -C '@T' ."},
-    {"tar.zst", "bsdtar --zstd -cf '@A' -C '@T' ."},
-    {"tar.lz4", "bsdtar --lz4 -cf '@A' -C '@T' ."},
-    {"gnutar", "tar --format=gnu -cf '@A' -C '@T' ."},
-    {"pax", "bsdtar --format pax -cf '@A' -C '@T' ."},
-    {"cpio", "bsdtar --format cpio -cf '@A' -C '@T' ."},
-    {"newc", "bsdtar --format newc -cf '@A' -C '@T' ."},
-    {"zip", "cd '@T' && zip -qr '@A' ."},
-    {"7z", "bsdtar --format 7zip -cf '@A' -C '@T' ."},
-    {"iso", "bsdtar --format iso9660 -cf '@A' -C '@T' ."},
+	{ "tar", "bsdtar -cf '@A' -C '@T' ." },
+	{ "tar.gz", "bsdtar -czf '@A' -C '@T' ." },
+	{ "tar.bz2", "bsdtar -cjf '@A' -C '@T' ." },
+	{ "tar.xz", "bsdtar -cJf '@A' -C '@T' ." },
+	{ "tar.zst", "bsdtar --zstd -cf '@A' -C '@T' ." },
+	{ "tar.lz4", "bsdtar --lz4 -cf '@A' -C '@T' ." },
+	{ "gnutar", "tar --format=gnu -cf '@A' -C '@T' ." },
+	{ "pax", "bsdtar --format pax -cf '@A' -C '@T' ." },
+	{ "cpio", "bsdtar --format cpio -cf '@A' -C '@T' ." },
+	{ "newc", "bsdtar --format newc -cf '@A' -C '@T' ." },
+	{ "zip", "cd '@T' && zip -qr '@A' ." },
+	{ "7z", "bsdtar --format 7zip -cf '@A' -C '@T' ." },
+	{ "iso", "bsdtar --format iso9660 -cf '@A' -C '@T' ." },
 };
 
 /* The command with @A and @T replaced by the archive and the tree. */
@@ -505,7 +505,7 @@ test_formats(void)
 		r = stage(archive, &res, &cause);
 		check_staged_archive(formats[i].name, archive, r, &res, cause);
 		ok(getcwd(cwd_after, sizeof cwd_after) != NULL &&
-		        strcmp(cwd_before, cwd_after) == 0,
+			strcmp(cwd_before, cwd_after) == 0,
 		    "%s: the working directory is restored", formats[i].name);
 		backup_result_free(&res);
 		free(cause);
@@ -628,8 +628,8 @@ test_directory(void)
 }
 
 static int
-stage_encrypted(
-    const char *source, const char *pass, int iterations, struct backup_result *res, char **cause)
+stage_encrypted(const char *source, const char *pass, int iterations, struct backup_result *res,
+    char **cause)
 {
 	struct backup_options opt;
 	struct secret s;
@@ -722,7 +722,7 @@ test_encrypted_7z(void)
 	r = stage_encrypted(p, PASSPHRASE, 2000, &res, &cause);
 	free(p);
 	ok(r == -1 && contains(cause, "passphrase is wrong or the backup is damaged") &&
-	        !staged_exists(""),
+		!staged_exists(""),
 	    "a damaged encrypted backup is refused (%s)", shown(cause));
 	free(cause);
 	free(enc);
@@ -876,7 +876,7 @@ test_encrypted_hmac(void)
 	sh("rm '%s.hmac'", bad);
 	r = stage_encrypted(bad, PASSPHRASE, 1000, &res, &cause);
 	ok(r == 0 && !res.hmac_matched && res.warnings != NULL &&
-	        contains(res.warnings[0], "no HMAC file"),
+		contains(res.warnings[0], "no HMAC file"),
 	    "hmac: without its side file the same alteration passes, with a warning (%s)",
 	    shown(r == 0 ? (res.warnings != NULL ? res.warnings[0] : NULL) : cause));
 	if (r == 0)
@@ -887,8 +887,8 @@ test_encrypted_hmac(void)
 
 	bad = copy_hmac_backup(good, "hmac-head.tar.enc");
 	flip_byte(bad, 100);
-	refused_hmac(
-	    bad, PASSPHRASE, "HMAC does not match", "a ciphertext byte that breaks the archive");
+	refused_hmac(bad, PASSPHRASE, "HMAC does not match",
+	    "a ciphertext byte that breaks the archive");
 	free(bad);
 
 	bad = copy_hmac_backup(good, "hmac-side.tar.enc");
@@ -974,7 +974,7 @@ test_manifest(void)
 	ok(r == 0 && !res.manifest_found && res.files == 4, "no manifest: staged (%s)",
 	    shown(cause));
 	ok(r == 0 && res.warnings != NULL && contains(res.warnings[0], "no MANIFEST.sha256") &&
-	        res.warnings[1] == NULL,
+		res.warnings[1] == NULL,
 	    "no manifest: one warning (%s)",
 	    shown(r == 0 && res.warnings != NULL ? res.warnings[0] : NULL));
 	ok(r == 0 && strcmp(res.sha256, sum) == 0, "no manifest: the SHA-256 is sha256sum's");
@@ -1023,7 +1023,7 @@ expect_hostile(const char *name, const char *want1, const char *want2)
 	ok(r == -1 && contains(cause, want1) && contains(cause, want2), "hostile %s: refused (%s)",
 	    name, shown(cause));
 	ok(strcmp(lr[0], lr[1]) == 0 && strcmp(lp[0], lp[1]) == 0 && strcmp(lo[0], lo[1]) == 0 &&
-	        same_cwd(cwd),
+		same_cwd(cwd),
 	    "hostile %s: the staging folder is gone, nothing was created outside it, "
 	    "the working directory is restored",
 	    name);
@@ -1098,7 +1098,7 @@ test_odd_but_sound(void)
 	archive = hostile("hardlink-ok");
 	r = stage(archive, &res, &cause);
 	ok(r == 0 && res.files == 2 &&
-	        sh("cmp -s '%s/staged/a' '%s/staged/b'", parent, parent) == 0,
+		sh("cmp -s '%s/staged/a' '%s/staged/b'", parent, parent) == 0,
 	    "a hard link to a file extracted before it is staged (%s)", shown(cause));
 	backup_result_free(&res);
 	free(cause);
@@ -1122,9 +1122,9 @@ test_cpio_hardlinks(void)
 	    dir, dir, dir, archive);
 	r = stage(archive, &res, &cause);
 	ok(r == 0 && res.files == 3 &&
-	        sh("cmp -s '%s/a' '%s/staged/a' && cmp -s '%s/a' "
-	           "'%s/staged/b'",
-	            dir, parent, dir, parent) == 0,
+		sh("cmp -s '%s/a' '%s/staged/a' && cmp -s '%s/a' "
+		   "'%s/staged/b'",
+		    dir, parent, dir, parent) == 0,
 	    "hard links in newc cpio: both names staged and checked (%s)", shown(cause));
 	backup_result_free(&res);
 	free(cause);
@@ -1256,7 +1256,7 @@ test_validate(void)
 	r = backup_validate(&opt, NULL, &res, &cause);
 	after = listing(parent);
 	ok(r == 0 && res.files == 4 && res.manifest_found &&
-	        (long long)res.bytes_read == size_of(archive),
+		(long long)res.bytes_read == size_of(archive),
 	    "validate: a 7-Zip backup is sound, read once (%s)", shown(cause));
 	ok(strcmp(before, after) == 0, "validate: nothing written");
 	backup_result_free(&res);
@@ -1327,7 +1327,7 @@ test_odd_sources(void)
 	sh("mkdir '%s' && echo keep > '%s/precious'", p, p);
 	r = stage(tree, &res, &cause);
 	ok(r == -1 && contains(cause, "Cannot create the staging folder") &&
-	        contains(cause, "Nothing was changed") && staged_exists("/precious"),
+		contains(cause, "Nothing was changed") && staged_exists("/precious"),
 	    "an existing staging folder is refused and left alone (%s)", shown(cause));
 	free(cause);
 	rm_rf(p);
@@ -1382,7 +1382,7 @@ expect_fault(const char *fault, const char *archive, const char *want)
 		fclose(f);
 	}
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 1 && contains(text, want) &&
-	        !staged_exists(""),
+		!staged_exists(""),
 	    "fault %s: refused, the staging folder removed (%s)", fault, shown(text));
 	free(out);
 }

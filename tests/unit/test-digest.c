@@ -204,16 +204,16 @@ static void
 test_normalize(void)
 {
 	static const char *cases[][2] = {
-	    {"./a", "a"},
-	    {"././a", "a"},
-	    {".//a", "a"},
-	    {"a//b///c", "a/b/c"},
-	    {"a/./b", "a/b"},
-	    {"Kmsdata/x", "Kmsdata/x"},
-	    {"", ""},
-	    {"a/", "a"},
-	    {"../a", "../a"},
-	    {"a/..b/.c", "a/..b/.c"},
+		{ "./a", "a" },
+		{ "././a", "a" },
+		{ ".//a", "a" },
+		{ "a//b///c", "a/b/c" },
+		{ "a/./b", "a/b" },
+		{ "Kmsdata/x", "Kmsdata/x" },
+		{ "", "" },
+		{ "a/", "a" },
+		{ "../a", "../a" },
+		{ "a/..b/.c", "a/..b/.c" },
 	};
 	size_t i;
 	char *n;
@@ -256,7 +256,7 @@ test_real_sha256sum(void)
 	int r;
 
 	cmd = xasprintf("cd %s && mkdir -p sub && printf abc > sub/a && : > e && "
-	                "sha256sum sub/a > MANIFEST.sha256 && sha256sum -b ./e >> MANIFEST.sha256",
+			"sha256sum sub/a > MANIFEST.sha256 && sha256sum -b ./e >> MANIFEST.sha256",
 	    root);
 	r = system(cmd);
 	free(cmd);

@@ -216,7 +216,8 @@ snap_walk(struct lines *l, const char *dir, const char *rel, int with_paths)
 			lines_add(l, xasprintf("%s ?", sub));
 		else if (S_ISDIR(st.st_mode)) {
 			if (with_paths)
-				lines_add(l, xasprintf("%s d %04o", sub, (unsigned)(st.st_mode & 07777)));
+				lines_add(l,
+				    xasprintf("%s d %04o", sub, (unsigned)(st.st_mode & 07777)));
 			snap_walk(l, path, sub, with_paths);
 		} else if (S_ISLNK(st.st_mode)) {
 			n = readlink(path, target, sizeof target - 1);
@@ -224,9 +225,10 @@ snap_walk(struct lines *l, const char *dir, const char *rel, int with_paths)
 			lines_add(l, xasprintf("%s l -> %s", with_paths ? sub : "", target));
 		} else {
 			content = file_content(path);
-			lines_add(l, xasprintf("%s f %04o %lld %lld \"%s\"", with_paths ? sub : "",
-			    (unsigned)(st.st_mode & 07777), (long long)st.st_size,
-			    (long long)st.st_mtime, content));
+			lines_add(l,
+			    xasprintf("%s f %04o %lld %lld \"%s\"", with_paths ? sub : "",
+				(unsigned)(st.st_mode & 07777), (long long)st.st_size,
+				(long long)st.st_mtime, content));
 			free(content);
 		}
 		free(path);
@@ -610,8 +612,8 @@ static const struct scenario scenarios[] = {
 	    check_swap_in_flat },
 	{ 0, "swap_in (payload Kmsdata)", "swap_in", SNAME, "Kmsdata", "swap-renamed",
 	    setup_swap_in_payload, check_swap_in_payload },
-	{ 0, "swap_out (payload \"\")", "swap_out", SNAME, "", "swap-out-renamed", setup_swap_out_flat,
-	    check_swap_out_flat },
+	{ 0, "swap_out (payload \"\")", "swap_out", SNAME, "", "swap-out-renamed",
+	    setup_swap_out_flat, check_swap_out_flat },
 	{ 0, "swap_out (payload Kmsdata)", "swap_out", SNAME, "Kmsdata", "swap-out-renamed",
 	    setup_swap_out_payload, check_swap_out_payload },
 	{ 1, "swap_in (to nobody)", "swap_in_nobody", SNAME, "", "swap-renamed", setup_swap_in_flat,
@@ -627,7 +629,8 @@ test_scenario_plain(const struct scenario *s)
 	char *t = fresh("plain");
 
 	s->setup(t);
-	ok(run_here(t, s->op, s->name, s->payload) == 0 && s->check(t), "%s does its job", s->label);
+	ok(run_here(t, s->op, s->name, s->payload) == 0 && s->check(t), "%s does its job",
+	    s->label);
 	ok(run_here(t, s->op, s->name, s->payload) == 0 && s->check(t), "%s run twice is fine",
 	    s->label);
 	rm_rf(t);
@@ -668,7 +671,8 @@ fault_once(const struct scenario *s, const char *fop, int n)
 	s->setup(t);
 	before = contents(t);
 	snprintf(spec, sizeof spec, "%s:%d", fop, n);
-	status = run_child("KMSRECOVER_FAULT", spec, t, s->op, s->name, s->payload, out, sizeof out);
+	status = run_child("KMSRECOVER_FAULT", spec, t, s->op, s->name, s->payload, out,
+	    sizeof out);
 	after = contents(t);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		result = s->check(t) ? 2 : 0;
@@ -699,8 +703,10 @@ test_scenario_faults(const struct scenario *s, const char *fop)
 			break;
 		}
 	}
-	ok(good && n <= 64, "%s: each of its %d %s calls failing loses nothing, and a rerun "
-			    "finishes", s->label, n - 1, fop);
+	ok(good && n <= 64,
+	    "%s: each of its %d %s calls failing loses nothing, and a rerun "
+	    "finishes",
+	    s->label, n - 1, fop);
 }
 
 /* Hand-built states an interrupted or disturbed run can leave. */
@@ -724,7 +730,8 @@ test_quarantine_states(void)
 	before_q = snapshot(q);
 	open_in(&k, t);
 	ok(kmsdata_quarantine(&k, QNAME, &cause) == -1 && cause != NULL && strstr(cause, kms) &&
-	    strstr(cause, q), "quarantine: both hold files: refused, naming both");
+		strstr(cause, q),
+	    "quarantine: both hold files: refused, naming both");
 	diag("%s", cause != NULL ? cause : "(no cause)");
 	ok(same_tree(kms, before_k) && same_tree(q, before_q), "quarantine: ... and nothing moved");
 	free(cause);
@@ -761,10 +768,12 @@ test_quarantine_more_states(void)
 	    "quarantine: Kmsdata a symlink: refused, nothing followed");
 	free(cause);
 	cause = NULL;
-	ok(kmsdata_quarantine(&k, "../elsewhere", &cause) == -1, "quarantine: ../elsewhere refused");
+	ok(kmsdata_quarantine(&k, "../elsewhere", &cause) == -1,
+	    "quarantine: ../elsewhere refused");
 	free(cause);
 	cause = NULL;
-	ok(kmsdata_quarantine(&k, "Kmsdata", &cause) == -1, "quarantine: Kmsdata's own name refused");
+	ok(kmsdata_quarantine(&k, "Kmsdata", &cause) == -1,
+	    "quarantine: Kmsdata's own name refused");
 	kmsdata_close(&k);
 	free(cause);
 	rm_rf(t);
@@ -812,8 +821,9 @@ test_round_trip(void)
 
 	populate(kms);
 	ok(run_here(t, "quarantine", QNAME, "") == 0 &&
-	    run_here(t, "unquarantine", QNAME, "") == 0 && same_tree(kms, snap_orig) &&
-	    mode_of(kms) == 0750, "quarantine then unquarantine restores Kmsdata exactly");
+		run_here(t, "unquarantine", QNAME, "") == 0 && same_tree(kms, snap_orig) &&
+		mode_of(kms) == 0750,
+	    "quarantine then unquarantine restores Kmsdata exactly");
 	rm_rf(t);
 	free(t);
 	free(kms);
@@ -832,7 +842,7 @@ test_swap_in_refuses(void)
 	before_s = snapshot(s);
 	open_in(&k, t);
 	ok(kmsdata_swap_in(&k, SNAME, "", (uid_t)-1, (gid_t)-1, &cause) == -1 && cause != NULL &&
-	    strstr(cause, "mix two trees") && strstr(cause, kms),
+		strstr(cause, "mix two trees") && strstr(cause, kms),
 	    "swap_in: Kmsdata not empty: refused, saying why");
 	diag("%s", cause != NULL ? cause : "(no cause)");
 	ok(same_tree(kms, before_k) && same_tree(s, before_s) && mode_of(s) == 0700,
@@ -843,7 +853,8 @@ test_swap_in_refuses(void)
 	make_dir(kms, 0750);
 	rm_rf(s);
 	ok(kmsdata_swap_in(&k, SNAME, "", (uid_t)-1, (gid_t)-1, &cause) == -1 &&
-	    strstr(cause, "nothing to restore"), "swap_in: no staged tree, Kmsdata empty: an error");
+		strstr(cause, "nothing to restore"),
+	    "swap_in: no staged tree, Kmsdata empty: an error");
 	free(cause);
 	cause = NULL;
 	ok(kmsdata_swap_in(&k, SNAME, "../x", (uid_t)-1, (gid_t)-1, &cause) == -1,
@@ -869,9 +880,10 @@ test_swap_payload_round_trip(void)
 	make_dir(s, 0700);
 	populate_staged(p);
 	ok(run_here(t, "swap_in", SNAME, "Kmsdata") == 0 && !exists(s) &&
-	    same_tree(kms, snap_staged), "swap_in: a staging folder left empty is removed");
+		same_tree(kms, snap_staged),
+	    "swap_in: a staging folder left empty is removed");
 	ok(run_here(t, "swap_out", SNAME, "Kmsdata") == 0 && same_tree(p, snap_staged) &&
-	    is_empty_dir(kms) && mode_of(kms) == 0750,
+		is_empty_dir(kms) && mode_of(kms) == 0750,
 	    "swap_out: the staging folder is made again for the tree");
 	rm_rf(t);
 	free(t);
@@ -888,7 +900,8 @@ test_swap_in_absent(void)
 
 	populate_staged(s);
 	ok(run_here(t, "swap_in", SNAME, "") == 0 && same_tree(kms, snap_staged) &&
-	    mode_of(kms) == 0700 && !exists(s), "swap_in: Kmsdata missing: the staged tree becomes it");
+		mode_of(kms) == 0700 && !exists(s),
+	    "swap_in: Kmsdata missing: the staged tree becomes it");
 	rm_rf(t);
 	free(t);
 	free(kms);
@@ -944,8 +957,9 @@ test_swap_in_owner(uid_t uid, gid_t gid)
 	lstat(kms, &before);
 	open_in(&k, t);
 	ok(kmsdata_swap_in(&k, SNAME, "", uid, gid, &cause) == 0 && owned_by(kms, uid, gid, 0) &&
-	    same_tree(kms, snap_staged), "swap_in chowns every restored entry to %lu:%lu",
-	    (unsigned long)uid, (unsigned long)gid);
+		same_tree(kms, snap_staged),
+	    "swap_in chowns every restored entry to %lu:%lu", (unsigned long)uid,
+	    (unsigned long)gid);
 	lstat(kms, &after);
 	ok(after.st_uid == before.st_uid && after.st_gid == before.st_gid,
 	    "swap_in: Kmsdata itself keeps its owner");
@@ -1082,7 +1096,8 @@ test_remove_sibling(void)
 	    "remove_sibling reports progress per file (%llu of %llu)",
 	    (unsigned long long)last.files_done, (unsigned long long)last.files_total);
 	ok(same_tree(out, before), "remove_sibling leaves the targets of symlinks alone");
-	ok(kmsdata_remove_sibling(&k, QNAME, NULL, &cause) == 0, "remove_sibling: absent is success");
+	ok(kmsdata_remove_sibling(&k, QNAME, NULL, &cause) == 0,
+	    "remove_sibling: absent is success");
 	free(before);
 	kmsdata_close(&k);
 	free(cause);
@@ -1176,7 +1191,8 @@ test_open(void)
 	    "open: a parent that is a symlink is refused");
 	free(cause);
 	ok(kmsdata_open(&k, "/tmp//Kmsdata//", &cause) == 0 && strcmp(k.parent, "/tmp") == 0 &&
-	    strcmp(k.base, "Kmsdata") == 0, "open: splits the path, slashes trimmed");
+		strcmp(k.base, "Kmsdata") == 0,
+	    "open: splits the path, slashes trimmed");
 	name = kmsdata_quarantine_name(&k, "20240101T000000Z");
 	ok(strcmp(name, QNAME) == 0, "quarantine_name: %s", name);
 	free(name);
@@ -1253,9 +1269,11 @@ test_mounted(void)
 		ok(1, "mount point # SKIP no private mount namespace here");
 		ok(1, "mount point # SKIP no private mount namespace here");
 	} else {
-		ok((bad & ~7) == 0 && (bad & 1) == 0, "quarantine of a mount point fails, saying why");
+		ok((bad & ~7) == 0 && (bad & 1) == 0,
+		    "quarantine of a mount point fails, saying why");
 		ok((bad & ~7) == 0 && (bad & 2) == 0, "... with nothing moved");
-		ok((bad & ~7) == 0 && (bad & 4) == 0, "swap_in into a mount point fails, moving nothing");
+		ok((bad & ~7) == 0 && (bad & 4) == 0,
+		    "swap_in into a mount point fails, moving nothing");
 	}
 	rm_rf(t);
 	free(t);

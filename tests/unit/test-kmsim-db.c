@@ -144,11 +144,13 @@ test_unlock(void)
 	ok(kmsim_db_create(test_dir, ALPHA, strlen(ALPHA), 3, ITERATIONS, &cause) == 0,
 	    "create a database of 3 records");
 	ok(kmsim_db_open(test_dir, ALPHA, strlen(ALPHA), &db, &file, &cause) == KMSIM_DB_OK &&
-	    db != NULL, "the right alpha string unlocks it");
+		db != NULL,
+	    "the right alpha string unlocks it");
 	if (db == NULL)
 		return;
 	ok(db->nrecords == 3 && strcmp(db->records[0].user, "user0001") == 0 &&
-	    strcmp(db->records[2].user, "user0003") == 0, "3 records, user0001 to user0003");
+		strcmp(db->records[2].user, "user0003") == 0,
+	    "3 records, user0001 to user0003");
 	ok(db->iterations == ITERATIONS, "the iteration count is stored");
 	ok(db->fd >= 0, "the open database keeps Kmsmdb.edb open");
 	for (i = 0; i < 3; i++) {
@@ -162,7 +164,8 @@ test_unlock(void)
 	    "an unknown user is not found");
 	again = fingerprints(test_dir, ALPHA, &n);
 	ok(again != NULL && n == 3 && strncmp(again, fp[0], 64) == 0 &&
-	    strncmp(again + 128, fp[2], 64) == 0, "opened again, the fingerprints are the same");
+		strncmp(again + 128, fp[2], 64) == 0,
+	    "opened again, the fingerprints are the same");
 	free(again);
 	kmsim_db_free(db);
 }
@@ -207,8 +210,8 @@ test_truncation(const char *db_path, const unsigned char *orig, size_t len)
 		free(file);
 		file = NULL;
 	}
-	ok(bad == 0, "each of the %zu truncations (0 to %zu bytes) is damage to %s", len,
-	    len - 1, KMSIM_DB_NAME);
+	ok(bad == 0, "each of the %zu truncations (0 to %zu bytes) is damage to %s", len, len - 1,
+	    KMSIM_DB_NAME);
 	if (bad != 0)
 		diag("%zu not reported as damage, the first at length %zu", bad, first);
 	longer = kmsim_xcalloc(1, len + 1);
@@ -291,10 +294,12 @@ test_forged(const char *db_path, const unsigned char *orig, size_t len)
 	    "forged: a user name altered is damage (the name is authenticated)");
 	ok(try_forged(db_path, orig, len, 80, 1, 0x01) == KMSIM_DB_WRONG_PASSWORD,
 	    "forged: the master key's tag altered reads as a wrong password (documented)");
-	ok(log != NULL && try_forged(db_path, orig, len, log - orig, 1, 'e' ^ '/') ==
-	    KMSIM_DB_DAMAGED, "forged: a log file name with a slash is damage");
-	ok(log != NULL && try_forged(db_path, orig, len, log - orig - 1, 1, 0x7f) ==
-	    KMSIM_DB_DAMAGED, "forged: a log file name length past the data is damage");
+	ok(log != NULL &&
+		try_forged(db_path, orig, len, log - orig, 1, 'e' ^ '/') == KMSIM_DB_DAMAGED,
+	    "forged: a log file name with a slash is damage");
+	ok(log != NULL &&
+		try_forged(db_path, orig, len, log - orig - 1, 1, 0x7f) == KMSIM_DB_DAMAGED,
+	    "forged: a log file name length past the data is damage");
 }
 
 static void
@@ -328,7 +333,8 @@ test_logs(void)
 	size_t len = 0;
 
 	ok(rename(log2, moved) == 0 && try_open(test_dir, ALPHA, &file) == KMSIM_DB_DAMAGED &&
-	    ends_with(file, "/edb00002.log"), "a missing log file is damage naming it");
+		ends_with(file, "/edb00002.log"),
+	    "a missing log file is damage naming it");
 	free(file);
 	file = NULL;
 	ok(symlink("moved.log", log2) == 0 && try_open(test_dir, ALPHA, NULL) == KMSIM_DB_DAMAGED,
@@ -341,7 +347,8 @@ test_logs(void)
 		data[100] ^= 0x20;
 		spew(log3, data, len);
 		ok(try_open(test_dir, ALPHA, &file) == KMSIM_DB_DAMAGED &&
-		    ends_with(file, "/edb00003.log"), "an altered log file is damage naming it");
+			ends_with(file, "/edb00003.log"),
+		    "an altered log file is damage naming it");
 		free(file);
 		file = NULL;
 		ok(try_open(test_dir, "WRONGWRONGWRON", NULL) == KMSIM_DB_DAMAGED,
@@ -367,12 +374,13 @@ test_missing(void)
 	char *hidden = path_of("hidden.edb");
 
 	ok(try_open(dir, ALPHA, &file) == KMSIM_DB_DAMAGED &&
-	    ends_with(file, "/nowhere/" KMSIM_DB_NAME),
+		ends_with(file, "/nowhere/" KMSIM_DB_NAME),
 	    "a missing Kmsdata folder is damage naming the database");
 	free(file);
 	file = NULL;
 	ok(rename(db_path, hidden) == 0 && try_open(test_dir, ALPHA, &file) == KMSIM_DB_DAMAGED &&
-	    ends_with(file, "/" KMSIM_DB_NAME), "a missing Kmsmdb.edb is damage naming it");
+		ends_with(file, "/" KMSIM_DB_NAME),
+	    "a missing Kmsmdb.edb is damage naming it");
 	free(file);
 	file = NULL;
 	ok(mkdir(db_path, 0700) == 0 && try_open(test_dir, ALPHA, NULL) == KMSIM_DB_DAMAGED,
@@ -407,9 +415,9 @@ test_reinstall(void)
 	free(cause);
 	cause = NULL;
 	ok(kmsim_mkdirs(sub, 0700, &cause) == 0 &&
-	    kmsim_db_create(sub, ALPHA, 14, 10000, ITERATIONS, &cause) == 0 &&
-	    kmsim_db_open(sub, ALPHA, 14, &db, &f, &cause) == KMSIM_DB_OK &&
-	    db->nrecords == 10000 && strcmp(db->records[9999].user, "user10000") == 0,
+		kmsim_db_create(sub, ALPHA, 14, 10000, ITERATIONS, &cause) == 0 &&
+		kmsim_db_open(sub, ALPHA, 14, &db, &f, &cause) == KMSIM_DB_OK &&
+		db->nrecords == 10000 && strcmp(db->records[9999].user, "user10000") == 0,
 	    "10000 records, the last one user10000");
 	kmsim_db_free(db);
 	free(f);
@@ -468,7 +476,9 @@ test_startup_disk(void)
 	ok(same(disk("[config]\r\npwd=ABCDEFGHIJKLMN\r\n", 64), "ABCDEFGHIJKLMN"),
 	    "startup disk: the file kmsim init writes");
 	ok(same(disk("\xef\xbb\xbf\r\n; comment\r\n\r\n[Config]\r\n"
-	    "name = x\r\n  PWD = ABC  \r\n", 64), "ABC"),
+		     "name = x\r\n  PWD = ABC  \r\n",
+		    64),
+	       "ABC"),
 	    "startup disk: BOM, blank lines, comments, case and blanks");
 	ok(same(disk("[config]\npwd=XYZ", 64), "XYZ"), "startup disk: LF and no final newline");
 	ok(same(disk("[other]\npwd=NO\n[config]\npwd=YES\n", 64), "YES"),
@@ -481,10 +491,11 @@ test_startup_disk(void)
 	    "startup disk: an empty pwd is an empty password");
 	cause = NULL;
 	ok(kmsim_write_file(path, text, sizeof text - 1, 0600, &cause) == 0 &&
-	    kmsim_startup_disk_read(path, out, sizeof out, &cause) == 14 && strcmp(out, ALPHA) == 0,
+		kmsim_startup_disk_read(path, out, sizeof out, &cause) == 14 &&
+		strcmp(out, ALPHA) == 0,
 	    "startup disk: read from a file");
 	ok(unlink(path) == 0 && kmsim_startup_disk_read(path, out, sizeof out, &cause) == -1 &&
-	    cause != NULL && strstr(cause, "KMSPWD.INI") != NULL,
+		cause != NULL && strstr(cause, "KMSPWD.INI") != NULL,
 	    "startup disk: a missing file is an error naming it");
 	free(cause);
 	free(path);
@@ -500,7 +511,8 @@ test_files(void)
 	    "mkdirs makes nested folders");
 	ok(kmsim_mkdirs(path, 0700, &cause) == 0, "mkdirs of an existing folder is fine");
 	ok(kmsim_write_file(file, "x", 1, 0600, &cause) == 0 && stat(file, &sb) == 0 &&
-	    (sb.st_mode & 07777) == 0600 && sb.st_size == 1, "write_file writes with the mode");
+		(sb.st_mode & 07777) == 0600 && sb.st_size == 1,
+	    "write_file writes with the mode");
 	ok(kmsim_mkdirs(file, 0700, &cause) == -1 && cause != NULL,
 	    "mkdirs over a file is an error");
 	free(cause);

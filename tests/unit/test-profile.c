@@ -139,7 +139,7 @@ test_full(void)
 	ok(p->manager == SERVICE_MANAGER_COMMAND, "full: manager command");
 	ok(strcmp(p->service_name, "KMS2") == 0, "full: name trimmed");
 	ok(argv_starts(p->start_argv, "/opt/kms/bin/kms", "start now", "--data") &&
-	    strcmp(p->start_argv[3], "/srv/kms") == 0 && p->start_argv[4] == NULL,
+		strcmp(p->start_argv[3], "/srv/kms") == 0 && p->start_argv[4] == NULL,
 	    "full: start split, quotes group, comment cut");
 	ok(argv_is(p->stop_argv, "/opt/kms/bin/kms", "stop", NULL), "full: # comment cut");
 	ok(argv_is(p->status_argv, "/opt/kms/bin/kms", "a ; b", "status"),
@@ -147,11 +147,12 @@ test_full(void)
 	ok(p->timeout == 120, "full: timeout");
 	ok(strcmp(p->kmsdata_path, "/srv/kms/data") == 0, "full: kmsdata path");
 	ok(p->owner != NULL && strcmp(p->owner, "0:0") == 0 && p->owner_uid == 0 &&
-	    p->owner_gid == 0, "full: numeric owner");
+		p->owner_gid == 0,
+	    "full: numeric owner");
 	ok(p->handoff == HANDOFF_FILE && strcmp(p->handoff_path, "/run/kms/alpha") == 0,
 	    "full: handoff file:");
 	ok(argv_starts(p->verify_argv, "kmsim", "verify", "--data") &&
-	    strcmp(p->verify_argv[3], "%d") == 0 && p->verify_argv[4] == NULL,
+		strcmp(p->verify_argv[3], "%d") == 0 && p->verify_argv[4] == NULL,
 	    "full: verify (a PATH name is fine)");
 	ok(strcmp(p->startup_disk_name, "PWD.INI") == 0, "full: startup-disk");
 	ok(p->secret_case == SECRET_CASE_EXACT, "full: case exact");
@@ -162,17 +163,20 @@ test_full(void)
 	profile_free(p);
 
 	p = profile_new();
-	path = write_file("cmd.conf", "[service]\nmanager = command\nstart = /bin/true\n"
-				     "stop = /bin/true\nstatus = /bin/true\n");
+	path = write_file("cmd.conf",
+	    "[service]\nmanager = command\nstart = /bin/true\n"
+	    "stop = /bin/true\nstatus = /bin/true\n");
 	ok(profile_load(p, path, &cause) == 0 && p->handoff == HANDOFF_STDIN,
 	    "manager=command without handoff: the password on the start command's stdin");
 	free(path);
 	profile_free(p);
 
 	p = profile_new();
-	path = write_file("owner.conf", "[kmsdata]\nowner = root:root\n[secret]\nhandoff = credential\n");
+	path = write_file("owner.conf",
+	    "[kmsdata]\nowner = root:root\n[secret]\nhandoff = credential\n");
 	ok(profile_load(p, path, &cause) == 0 && p->owner_uid == 0 && p->owner_gid == 0 &&
-	    p->handoff == HANDOFF_CREDENTIAL, "owner by name, handoff credential");
+		p->handoff == HANDOFF_CREDENTIAL,
+	    "owner by name, handoff credential");
 	ok(p->manager == SERVICE_MANAGER_SYSTEMD && p->timeout == 60,
 	    "keys not in the file keep their defaults");
 	free(path);
@@ -194,8 +198,8 @@ static const struct error_case error_cases[] = {
 	{ "[service]\ntimeout = 60s\n", ":2:", "timeout", "got \"60s\"" },
 	{ "[service]\ntimeout = -5\n", ":2:", "timeout", "got \"-5\"" },
 	{ "[service]\nmanager = upstart\n", ":2:", "[service] manager", "\"upstart\"" },
-	{ "[service]\nmanager = command\nstart = /bin/true\nstatus = /bin/true\n", ":2:",
-	    "[service] manager", "stop is missing" },
+	{ "[service]\nmanager = command\nstart = /bin/true\nstatus = /bin/true\n",
+	    ":2:", "[service] manager", "stop is missing" },
 	{ "[service]\nname = a/b\n", ":2:", "[service] name", "\"a/b\"" },
 	{ "[service]\nstart = /bin/echo \"open\n", ":2:", "[service] start", "not closed" },
 	{ "[service]\nstart = bin/start.sh\n", ":2:", "[service] start", "\"bin/start.sh\"" },
@@ -235,7 +239,7 @@ test_errors(void)
 		cause = load_error(e->text, &path);
 		where = xasprintf("%s%s", path, e->where);
 		ok(cause != NULL && strncmp(cause, where, strlen(where)) == 0 &&
-		    strstr(cause, e->key) != NULL && strstr(cause, e->why) != NULL,
+			strstr(cause, e->key) != NULL && strstr(cause, e->why) != NULL,
 		    "error %zu names %s, %s and \"%s\": %s", i, e->where, e->key, e->why,
 		    cause ? cause : "(loaded)");
 		free(where);
@@ -299,8 +303,9 @@ test_size(void)
 	path = write_file("huge.conf", text);
 	r = profile_load(p, path, &cause);
 	ok(r == -1 && cause != NULL && strstr(cause, path) != NULL &&
-	    strstr(cause, "larger than 256 KiB") != NULL,
-	    "a profile one byte past 256 KiB is refused, naming it: %s", cause ? cause : "(loaded)");
+		strstr(cause, "larger than 256 KiB") != NULL,
+	    "a profile one byte past 256 KiB is refused, naming it: %s",
+	    cause ? cause : "(loaded)");
 	free(cause);
 	free(path);
 	free(text);
@@ -314,25 +319,28 @@ test_split(void)
 	int r;
 
 	ok(profile_split_argv("  /bin/prog  a\tb  ", &v, &cause) == 0 &&
-	    argv_is(v, "/bin/prog", "a", "b"), "split on blanks and tabs");
+		argv_is(v, "/bin/prog", "a", "b"),
+	    "split on blanks and tabs");
 	xfree_argv(v);
 	ok(profile_split_argv("prog \"two words\" x\"y z\"w", &v, &cause) == 0 &&
-	    argv_is(v, "prog", "two words", "xy zw"), "quotes group, also inside a word");
+		argv_is(v, "prog", "two words", "xy zw"),
+	    "quotes group, also inside a word");
 	xfree_argv(v);
 	ok(profile_split_argv("p \"say \\\"hi\\\" \\\\ \\n\"", &v, &cause) == 0 &&
-	    argv_is(v, "p", "say \"hi\" \\ \\n", NULL), "backslash escapes \" and \\ in quotes only");
+		argv_is(v, "p", "say \"hi\" \\ \\n", NULL),
+	    "backslash escapes \" and \\ in quotes only");
 	xfree_argv(v);
 	ok(profile_split_argv("p \"\" x", &v, &cause) == 0 && argv_is(v, "p", "", "x"),
 	    "empty quotes give an empty argument");
 	xfree_argv(v);
 	r = profile_split_argv("p \"open", &v, &cause);
-	ok(r == -1 && v == NULL && cause != NULL &&
-	    strstr(cause, "not closed") != NULL, "unterminated quote refused: %s", cause ? cause : "");
+	ok(r == -1 && v == NULL && cause != NULL && strstr(cause, "not closed") != NULL,
+	    "unterminated quote refused: %s", cause ? cause : "");
 	free(cause);
 	cause = NULL;
 	r = profile_split_argv(" \t ", &v, &cause);
-	ok(r == -1 && cause != NULL &&
-	    strstr(cause, "empty") != NULL, "empty command refused: %s", cause ? cause : "");
+	ok(r == -1 && cause != NULL && strstr(cause, "empty") != NULL, "empty command refused: %s",
+	    cause ? cause : "");
 	free(cause);
 }
 
@@ -343,9 +351,10 @@ test_substitute(void)
 	char **out = profile_substitute_argv(in, "%d", "/srv/staged");
 
 	ok(out != NULL && strcmp(out[0], "/bin/verify") == 0 &&
-	    strcmp(out[1], "--data=/srv/staged") == 0 &&
-	    strcmp(out[2], "/srv/staged//srv/staged") == 0 && strcmp(out[3], "plain") == 0 &&
-	    out[4] == NULL, "substitute replaces every %%d in every argument");
+		strcmp(out[1], "--data=/srv/staged") == 0 &&
+		strcmp(out[2], "/srv/staged//srv/staged") == 0 && strcmp(out[3], "plain") == 0 &&
+		out[4] == NULL,
+	    "substitute replaces every %%d in every argument");
 	ok(out != NULL && out[3] != in[3], "substitute copies");
 	xfree_argv(out);
 	ok(profile_substitute_argv(NULL, "%d", "x") == NULL, "substitute of NULL is NULL");
@@ -381,11 +390,12 @@ test_service_argv(void)
 	char **v;
 
 	v = profile_service_argv(p, PROFILE_START);
-	ok(argv_is(v, "systemctl", "start", "MSExchangeKMS"), "systemd start: systemctl start NAME");
+	ok(argv_is(v, "systemctl", "start", "MSExchangeKMS"),
+	    "systemd start: systemctl start NAME");
 	xfree_argv(v);
 	v = profile_service_argv(p, PROFILE_STATUS);
 	ok(argv_starts(v, "systemctl", "is-active", "--quiet") && v != NULL &&
-	    strcmp(v[3], "MSExchangeKMS") == 0 && v[4] == NULL,
+		strcmp(v[3], "MSExchangeKMS") == 0 && v[4] == NULL,
 	    "systemd status: systemctl is-active --quiet NAME");
 	xfree_argv(v);
 	p->manager = SERVICE_MANAGER_SYSV;

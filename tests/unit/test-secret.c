@@ -102,7 +102,8 @@ test_new(void)
 {
 	struct secret *s = secret_new("abc\0def", 7);
 
-	ok(s->len == 7 && memcmp(s->data, "abc\0def", 8) == 0, "secret_new copies len bytes, NUL after");
+	ok(s->len == 7 && memcmp(s->data, "abc\0def", 8) == 0,
+	    "secret_new copies len bytes, NUL after");
 	ok(!CRYPTO_secure_malloc_initialized() || CRYPTO_secure_allocated(s->data),
 	    "its bytes are in the secure heap");
 	secret_free(s);
@@ -140,14 +141,15 @@ test_normalize(void)
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		out = normalize(bad[i], SECRET_CASE_UPPER, &cause);
 		ok(out == NULL && cause != NULL &&
-		    strstr(cause, "must be 14 or 15 letters A to Z") != NULL &&
-		    (bad[i][0] == '\0' || strstr(cause, bad[i]) == NULL),
+			strstr(cause, "must be 14 or 15 letters A to Z") != NULL &&
+			(bad[i][0] == '\0' || strstr(cause, bad[i]) == NULL),
 		    "refused \"%s\": %s", bad[i], cause ? cause : "");
 		free(cause);
 	}
 	out = normalize("abcdefghijklm", SECRET_CASE_UPPER, &cause);
 	ok(cause != NULL && strstr(cause, "has 13 characters") != NULL &&
-	    strcasestr(cause, "abcdefghijklm") == NULL, "the count is given, never the secret");
+		strcasestr(cause, "abcdefghijklm") == NULL,
+	    "the count is given, never the secret");
 	free(cause);
 	out = normalize("ÄBCDEFGHIJKLMN", SECRET_CASE_UPPER, &cause);
 	ok(out == NULL && cause != NULL && strstr(cause, "other than letters") != NULL,
@@ -162,7 +164,8 @@ test_normalize(void)
 	free(cause);
 	out = normalize("zqx\001word", SECRET_CASE_EXACT, &cause);
 	ok(out == NULL && cause != NULL && strstr(cause, "control") != NULL &&
-	    strstr(cause, "zqx") == NULL, "exact: control character refused");
+		strstr(cause, "zqx") == NULL,
+	    "exact: control character refused");
 	free(cause);
 }
 
@@ -197,7 +200,8 @@ test_read_file(void)
 	memset(big, 'A', 3000);
 	path = put("long.txt", big, 3000, 0600);
 	r = secret_read_file(path, &s, &cause);
-	ok(r == -1 && cause != NULL && strstr(cause, path) != NULL && strstr(cause, "longer") != NULL,
+	ok(r == -1 && cause != NULL && strstr(cause, path) != NULL &&
+		strstr(cause, "longer") != NULL,
 	    "read_file: a line past 1024 bytes is refused: %s", cause ? cause : "");
 	free(cause);
 	free(path);
@@ -241,7 +245,8 @@ test_startup_disk(void)
 	path = put_s("disk1/KMSPWD.INI", "[config]\npwd=ABCDEFGHIJKLMN\n");
 	pw = disk(path, &found, &cause);
 	ok(pw != NULL && strcmp(pw, "ABCDEFGHIJKLMN") == 0 && found != NULL &&
-	    strcmp(found, path) == 0, "startup disk: the file itself");
+		strcmp(found, path) == 0,
+	    "startup disk: the file itself");
 	free(pw);
 	free(found);
 	free(path);
@@ -250,7 +255,8 @@ test_startup_disk(void)
 	dir = xasprintf("%s/disk2", tmpdir);
 	pw = disk(dir, &found, &cause);
 	ok(pw != NULL && strcmp(pw, "ZYXWVUTSRQPONML") == 0 && found != NULL &&
-	    strcmp(found, path) == 0, "startup disk: a folder with a lower-case kmspwd.ini");
+		strcmp(found, path) == 0,
+	    "startup disk: a folder with a lower-case kmspwd.ini");
 	free(pw);
 	free(found);
 	free(path);
@@ -275,14 +281,16 @@ test_startup_disk_errors(void)
 	path = put_s("disk4/KMSPWD.INI", "[config]\nother=1\n");
 	pw = disk(path, &found, &cause);
 	ok(pw == NULL && found == NULL && cause != NULL && strstr(cause, path) != NULL &&
-	    strstr(cause, "no pwd= line") != NULL, "no pwd line: %s", cause ? cause : "");
+		strstr(cause, "no pwd= line") != NULL,
+	    "no pwd line: %s", cause ? cause : "");
 	free(cause);
 	free(path);
 
 	path = put_s("disk5/KMSPWD.INI", "[settings]\npwd=ABCDEFGHIJKLMN\n");
 	pw = disk(path, &found, &cause);
 	ok(pw == NULL && cause != NULL && strstr(cause, path) != NULL &&
-	    strstr(cause, "no [config] section") != NULL, "no [config]: %s", cause ? cause : "");
+		strstr(cause, "no [config] section") != NULL,
+	    "no [config]: %s", cause ? cause : "");
 	free(cause);
 	free(path);
 
@@ -307,7 +315,8 @@ test_startup_disk_errors(void)
 	mkdir(dir, 0700);
 	pw = disk(dir, &found, &cause);
 	ok(pw == NULL && cause != NULL && strstr(cause, dir) != NULL &&
-	    strstr(cause, "KMSPWD.INI") != NULL, "a folder without the file: %s", cause ? cause : "");
+		strstr(cause, "KMSPWD.INI") != NULL,
+	    "a folder without the file: %s", cause ? cause : "");
 	free(cause);
 	free(dir);
 }
@@ -341,8 +350,8 @@ refused(const char *path, const char *bad, const char *what)
 	pw = disk(path, &found, &cause);
 	alarm(0);
 	ok(pw == NULL && found == NULL && cause != NULL && strstr(cause, bad) != NULL &&
-	    strstr(cause, "not a file") != NULL, "%s is refused without blocking: %s", what,
-	    cause ? cause : "(read)");
+		strstr(cause, "not a file") != NULL,
+	    "%s is refused without blocking: %s", what, cause ? cause : "(read)");
 	free(pw);
 	free(found);
 	free(cause);
@@ -406,8 +415,8 @@ test_media_search(void)
 	setenv("KMSRECOVER_MEDIA_ROOTS", roots, 1);
 	pw = disk(NULL, &found, &cause);
 	ok(pw != NULL && strcmp(pw, "MEDIAALPHASTRIN") == 0 && found != NULL &&
-	    strcmp(found, path) == 0, "search: found two levels under a root: %s",
-	    found ? found : cause);
+		strcmp(found, path) == 0,
+	    "search: found two levels under a root: %s", found ? found : cause);
 	free(pw);
 	free(found);
 	free(roots);
@@ -416,8 +425,8 @@ test_media_search(void)
 	setenv("KMSRECOVER_MEDIA_ROOTS", roots, 1);
 	pw = disk(NULL, &found, &cause);
 	ok(pw == NULL && cause != NULL && strstr(cause, "KMSPWD.INI") != NULL &&
-	    strstr(cause, roots) != NULL, "search: not deeper than two levels: %s",
-	    cause ? cause : "");
+		strstr(cause, roots) != NULL,
+	    "search: not deeper than two levels: %s", cause ? cause : "");
 	free(cause);
 	free(roots);
 	free(path);
@@ -436,7 +445,8 @@ static void
 test_verify(void)
 {
 	struct profile *p = profile_new();
-	struct secret *good = secret_new("ABCDEFGHIJKLMN", 14), *bad = secret_new("WRONGWRONGWRON", 14);
+	struct secret *good = secret_new("ABCDEFGHIJKLMN", 14),
+		      *bad = secret_new("WRONGWRONGWRON", 14);
 	char *script, *tree, *out, *cause = NULL;
 	int r;
 
@@ -513,7 +523,8 @@ test_handoff(void)
 	r = handoff(p, s, &path, &cause);
 	text = path ? slurp(path) : NULL;
 	ok(r == 0 && path != NULL && strcmp(path, p->handoff_path) == 0 && stat(path, &st) == 0 &&
-	    (st.st_mode & 07777) == 0600 && text != NULL && strcmp(text, "HANDOFFALPHAXY\n") == 0,
+		(st.st_mode & 07777) == 0600 && text != NULL &&
+		strcmp(text, "HANDOFFALPHAXY\n") == 0,
 	    "handoff file: 0600, the password and a newline");
 	free(text);
 	secret_handoff_remove(path);
@@ -526,7 +537,8 @@ test_handoff(void)
 	r = handoff(p, s, &path, &cause);
 	text = slurp(target);
 	ok(r == 0 && lstat(p->handoff_path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    strcmp(text, "untouched") == 0, "handoff file: a symlink in the way is replaced, not followed");
+		strcmp(text, "untouched") == 0,
+	    "handoff file: a symlink in the way is replaced, not followed");
 	free(text);
 	secret_handoff_remove(path);
 	free(path);
@@ -538,7 +550,8 @@ test_handoff(void)
 	link = xasprintf("%s/MSExchangeKMS.alpha", store);
 	r = handoff(p, s, &path, &cause);
 	ok(r == 0 && path != NULL && strcmp(path, link) == 0 && stat(store, &st) == 0 &&
-	    (st.st_mode & 07777) == 0700, "credential: the store is made 0700");
+		(st.st_mode & 07777) == 0700,
+	    "credential: the store is made 0700");
 	ok(path != NULL && stat(path, &st) == 0 && (st.st_mode & 07777) == 0400,
 	    "credential: <name>.alpha is 0400");
 	free(path);
@@ -561,7 +574,8 @@ test_handoff(void)
 	cause = NULL;
 	r = handoff(p, s, &path, &cause);
 	ok(r == -1 && path == NULL && cause != NULL && strstr(cause, link) != NULL &&
-	    access(link, F_OK) == -1, "a failed write leaves no file behind: %s", cause ? cause : "");
+		access(link, F_OK) == -1,
+	    "a failed write leaves no file behind: %s", cause ? cause : "");
 	free(cause);
 	unsetenv("KMSRECOVER_FAULT");
 #endif

@@ -139,14 +139,16 @@ test_good(void)
 	int r;
 
 	ok(strcmp(service_state_name(SERVICE_RUNNING), "running") == 0 &&
-	    strcmp(service_state_name(SERVICE_STOPPED), "stopped") == 0 &&
-	    strcmp(service_state_name(SERVICE_UNKNOWN), "unknown") == 0, "state names");
+		strcmp(service_state_name(SERVICE_STOPPED), "stopped") == 0 &&
+		strcmp(service_state_name(SERVICE_UNKNOWN), "unknown") == 0,
+	    "state names");
 	r = service_status(p, &st, &out, &cause);
 	ok(r == 0 && st == SERVICE_STOPPED, "status: stopped (exit 3)");
 	free(out);
 	t0 = now_s();
 	r = service_start(p, NULL, &out, &cause);
-	ok(r == 0 && out == NULL, "start: running (the daemon left on the pipe does not hold it up)");
+	ok(r == 0 && out == NULL,
+	    "start: running (the daemon left on the pipe does not hold it up)");
 	ok(now_s() - t0 < 3, "... in %.2f s (the settle second included)", now_s() - t0);
 	r = service_status(p, &st, &out, &cause);
 	ok(r == 0 && st == SERVICE_RUNNING, "status: running (exit 0)");
@@ -176,7 +178,7 @@ test_stdin_handoff(void)
 	r = service_start(p, bad, &out, &cause);
 	text = read_file(record);
 	ok(r == -1 && strcmp(text, "mismatch\n") == 0 && cause != NULL &&
-	    strstr(cause, "start command") != NULL && strstr(cause, "exit status 1") != NULL,
+		strstr(cause, "start command") != NULL && strstr(cause, "exit status 1") != NULL,
 	    "a refused password: -1: %s", cause ? cause : "");
 	ok(out != NULL && strstr(out, "The supplied password is not valid") != NULL,
 	    "... with the service's own words");
@@ -278,9 +280,9 @@ test_stubborn(void)
 	t0 = now_s();
 	r = service_stop(p, &out, &cause);
 	ok(r == -1 && cause != NULL && strstr(cause, "exit status 4") != NULL &&
-	    strstr(cause, "running") != NULL && out != NULL && strstr(out, "access denied") != NULL &&
-	    now_s() - t0 < 1, "a stop command that fails, service running: at once: %s",
-	    cause ? cause : "");
+		strstr(cause, "running") != NULL && out != NULL &&
+		strstr(out, "access denied") != NULL && now_s() - t0 < 1,
+	    "a stop command that fails, service running: at once: %s", cause ? cause : "");
 	free(out);
 	free(cause);
 	profile_free(p);
@@ -306,7 +308,7 @@ test_bad_starts(void)
 	cause = NULL;
 	r = service_start(p, NULL, &out, &cause);
 	ok(r == -1 && cause != NULL && strstr(cause, "not running 1 s after") != NULL &&
-	    out != NULL && strstr(out, "or so I say") != NULL,
+		out != NULL && strstr(out, "or so I say") != NULL,
 	    "a service not running by the timeout: %s", cause ? cause : "");
 	free(out);
 	free(cause);
@@ -349,7 +351,8 @@ test_default_commands(void)
 
 	mkdir(bin, 0700);
 	body = xasprintf("#!/bin/sh\necho \"$(basename $0) $*\" >>'%s'\n"
-			 "case \"$*\" in *is-active*|*status*) exit 3;; esac\nexit 0\n", log);
+			 "case \"$*\" in *is-active*|*status*) exit 3;; esac\nexit 0\n",
+	    log);
 	tool = path_in(bin, "systemctl");
 	write_file(tool, body, 0755);
 	free(tool);
@@ -369,14 +372,15 @@ test_default_commands(void)
 	r |= service_status(p, &st, NULL, &cause);
 	r |= service_stop(p, &out, &cause);
 	text = read_file(log);
-	if (!ok(r == 0 && strcmp(text,
-	    "systemctl is-active --quiet KMSRecoverTestNoSuchUnit\n"
-	    "systemctl stop KMSRecoverTestNoSuchUnit\n"
-	    "systemctl is-active --quiet KMSRecoverTestNoSuchUnit\n"
-	    "service KMSRecoverTestNoSuchUnit status\n"
-	    "service KMSRecoverTestNoSuchUnit stop\n"
-	    "service KMSRecoverTestNoSuchUnit status\n") == 0,
-	    "the systemd and sysv default commands"))
+	if (!ok(r == 0 &&
+		    strcmp(text,
+			"systemctl is-active --quiet KMSRecoverTestNoSuchUnit\n"
+			"systemctl stop KMSRecoverTestNoSuchUnit\n"
+			"systemctl is-active --quiet KMSRecoverTestNoSuchUnit\n"
+			"service KMSRecoverTestNoSuchUnit status\n"
+			"service KMSRecoverTestNoSuchUnit stop\n"
+			"service KMSRecoverTestNoSuchUnit status\n") == 0,
+		"the systemd and sysv default commands"))
 		diag("r %d, log: %s", r, text);
 	free(text);
 	free(bin);
@@ -490,7 +494,8 @@ test_kmsim(void)
 		goto out;
 	}
 	if ((pw = kmsim((char *[]){ (char *)prog, "init", "--data", data, "--records", "5", NULL },
-	    NULL)) == NULL || strlen(pw) < 15) {
+		 NULL)) == NULL ||
+	    strlen(pw) < 15) {
 		ok(0, "kmsim init");
 		free(pw);
 		goto out;
@@ -498,12 +503,14 @@ test_kmsim(void)
 	alpha = secret_new(pw, 14);
 	free(pw);
 	p->manager = SERVICE_MANAGER_COMMAND;
-	p->start_argv = xdup_argv((char *[]){ (char *)prog, "start", "--data", data, "--run", run, NULL });
+	p->start_argv = xdup_argv(
+	    (char *[]){ (char *)prog, "start", "--data", data, "--run", run, NULL });
 	p->stop_argv = xdup_argv((char *[]){ (char *)prog, "stop", "--run", run, NULL });
 	p->status_argv = xdup_argv((char *[]){ (char *)prog, "status", "--run", run, NULL });
 	p->timeout = 10;
 	r = service_start(p, wrong, &out, &cause);
-	ok(r == -1 && out != NULL, "kmsim: a wrong alpha string is refused: %s", cause ? cause : "");
+	ok(r == -1 && out != NULL, "kmsim: a wrong alpha string is refused: %s",
+	    cause ? cause : "");
 	free(out);
 	free(cause);
 	cause = NULL;

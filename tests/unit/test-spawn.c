@@ -50,20 +50,19 @@ test_exit_codes(void)
 
 	spawn_calls++;
 	r = spawn_run(t, NULL, 0, 10, &res, &cause);
-	ok(r == 0 && res.exited && res.status == 0 &&
-	    !res.signaled && !res.timed_out && res.output_len == 0 && res.output[0] == '\0',
+	ok(r == 0 && res.exited && res.status == 0 && !res.signaled && !res.timed_out &&
+		res.output_len == 0 && res.output[0] == '\0',
 	    "true (found in PATH): exit 0, no output");
 	spawn_result_free(&res);
 	r = run_sh("exit 3", NULL, 10, &res, &cause);
-	ok(r == 0 && res.exited && res.status == 3,
-	    "exit 3 is reported");
+	ok(r == 0 && res.exited && res.status == 3, "exit 3 is reported");
 	how = spawn_describe(&res);
 	ok(strcmp(how, "exit status 3") == 0, "described: %s", how);
 	free(how);
 	spawn_result_free(&res);
 	r = run_sh("kill -9 $$", NULL, 10, &res, &cause);
-	ok(r == 0 && res.signaled && res.status == 9 &&
-	    !res.exited, "killed by a signal is reported");
+	ok(r == 0 && res.signaled && res.status == 9 && !res.exited,
+	    "killed by a signal is reported");
 	how = spawn_describe(&res);
 	ok(strncmp(how, "killed by signal 9", 18) == 0, "described: %s", how);
 	free(how);
@@ -78,20 +77,18 @@ test_output(void)
 	int r;
 
 	r = run_sh("echo out; echo err >&2; echo out2", NULL, 10, &res, &cause);
-	ok(r == 0 &&
-	    strcmp(res.output, "out\nerr\nout2\n") == 0 && res.output_len == 13,
+	ok(r == 0 && strcmp(res.output, "out\nerr\nout2\n") == 0 && res.output_len == 13,
 	    "stdout and stderr captured together, in order");
 	spawn_result_free(&res);
 	r = run_sh("seq 1 100000; echo END", NULL, 30, &res, &cause);
-	ok(r == 0 &&
-	    res.output_len == 64 * 1024 && strlen(res.output) == res.output_len &&
-	    strcmp(res.output + res.output_len - 11, "100000\nEND\n") == 0,
+	ok(r == 0 && res.output_len == 64 * 1024 && strlen(res.output) == res.output_len &&
+		strcmp(res.output + res.output_len - 11, "100000\nEND\n") == 0,
 	    "only the last 64 KiB kept (%zu bytes)", res.output_len);
 	spawn_result_free(&res);
 	setenv("KMSRECOVER_TEST_ENV", "passed-on", 1);
 	r = run_sh("echo \"$KMSRECOVER_TEST_ENV\"", NULL, 10, &res, &cause);
-	ok(r == 0 &&
-	    strcmp(res.output, "passed-on\n") == 0, "the environment is passed on unchanged");
+	ok(r == 0 && strcmp(res.output, "passed-on\n") == 0,
+	    "the environment is passed on unchanged");
 	spawn_result_free(&res);
 }
 
@@ -104,17 +101,15 @@ test_input(void)
 	int r;
 
 	r = run_sh("read x; echo \"got $x\"", "ALPHA\n", 10, &res, &cause);
-	ok(r == 0 && res.exited &&
-	    res.status == 0 && strcmp(res.output, "got ALPHA\n") == 0,
+	ok(r == 0 && res.exited && res.status == 0 && strcmp(res.output, "got ALPHA\n") == 0,
 	    "input is received on stdin");
 	spawn_result_free(&res);
 	r = run_sh("cat; echo rc=$?", NULL, 10, &res, &cause);
-	ok(r == 0 &&
-	    strcmp(res.output, "rc=0\n") == 0, "no input: stdin is /dev/null (EOF at once)");
+	ok(r == 0 && strcmp(res.output, "rc=0\n") == 0,
+	    "no input: stdin is /dev/null (EOF at once)");
 	spawn_result_free(&res);
 	r = run_sh("cat >/dev/null; echo done", "a\nb\n", 10, &res, &cause);
-	ok(r == 0 &&
-	    strcmp(res.output, "done\n") == 0, "stdin is closed after the input");
+	ok(r == 0 && strcmp(res.output, "done\n") == 0, "stdin is closed after the input");
 	spawn_result_free(&res);
 
 	/* 1 MiB nobody reads: no SIGPIPE for us, no hang. */
@@ -122,8 +117,8 @@ test_input(void)
 	memset(big, 'x', 1024 * 1024);
 	big[1024 * 1024] = '\0';
 	r = run_sh("echo ignored", big, 10, &res, &cause);
-	ok(r == 0 && res.exited && res.status == 0 &&
-	    strcmp(res.output, "ignored\n") == 0, "input the child never reads: no SIGPIPE, no hang");
+	ok(r == 0 && res.exited && res.status == 0 && strcmp(res.output, "ignored\n") == 0,
+	    "input the child never reads: no SIGPIPE, no hang");
 	spawn_result_free(&res);
 	r = run_sh("wc -c", big, 10, &res, &cause);
 	ok(r == 0 && strtol(res.output, NULL, 10) == 1024 * 1024,
@@ -158,7 +153,8 @@ test_timeout(void)
 	r = run_sh("trap '' TERM; echo stubborn; sleep 30", NULL, 1, &res, &cause);
 	dt = now_s() - t0;
 	ok(r == 0 && res.timed_out && res.signaled && res.status == SIGKILL &&
-	    strcmp(res.output, "stubborn\n") == 0, "a child ignoring SIGTERM gets SIGKILL");
+		strcmp(res.output, "stubborn\n") == 0,
+	    "a child ignoring SIGTERM gets SIGKILL");
 	ok(dt >= 2.9 && dt < 6, "... 2 s after the SIGTERM (%.2f s)", dt);
 	spawn_result_free(&res);
 }
@@ -175,8 +171,9 @@ test_exec_failure(void)
 	spawn_calls++;
 	r = spawn_run(missing, NULL, 0, 10, &res, &cause);
 	ok(r == -1 && cause != NULL &&
-	    strstr(cause, "could not run /nonexistent/kmsrecover-prog: ") != NULL &&
-	    strstr(cause, "No such file") != NULL, "exec failure: %s", cause ? cause : "");
+		strstr(cause, "could not run /nonexistent/kmsrecover-prog: ") != NULL &&
+		strstr(cause, "No such file") != NULL,
+	    "exec failure: %s", cause ? cause : "");
 	ok(res.output == NULL, "no result to free after a failure");
 	free(cause);
 	cause = NULL;
@@ -218,12 +215,13 @@ test_isolation(void)
 	r = run_sh("o=$(readlink /proc/$$/fd/1); i=$(readlink /proc/$$/fd/0); n=0; m=0; "
 		   "for f in /proc/$$/fd/*; do t=$(readlink $f); "
 		   "[ \"$t\" = \"$o\" ] && n=$((n+1)); [ \"$t\" = \"$i\" ] && m=$((m+1)); done; "
-		   "echo $n $m", "x\n", 10, &res, &cause);
+		   "echo $n $m",
+	    "x\n", 10, &res, &cause);
 	ok(r == 0 && strcmp(res.output, "2 1\n") == 0,
 	    "no pipe end leaks into the child (close-on-exec)");
 	spawn_result_free(&res);
 	r = run_sh("read a b c d pgrp rest </proc/$$/stat; test \"$pgrp\" = \"$$\"", NULL, 10, &res,
-	       &cause);
+	    &cause);
 	ok(r == 0 && res.exited && res.status == 0, "the child leads its own process group");
 	spawn_result_free(&res);
 }

@@ -14,9 +14,9 @@
 #include "width.h"
 #include "xmalloc.h"
 
-#define CJK "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"           /* 日本語: 3 x 2 columns */
-#define E_ACUTE "\xc3\xa9"                                    /* é, precomposed */
-#define E_COMBINING "e\xcc\x81"                               /* e + U+0301 */
+#define CJK "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e" /* 日本語: 3 x 2 columns */
+#define E_ACUTE "\xc3\xa9"                         /* é, precomposed */
+#define E_COMBINING "e\xcc\x81"                    /* e + U+0301 */
 #define ELLIPSIS "\xe2\x80\xa6"
 
 static void
@@ -106,15 +106,16 @@ wrap_sound(const char *text, size_t cols)
 static void
 test_width_wrap(void)
 {
-	const char *mixed = "R" E_ACUTE "sum" E_ACUTE ": the caf" E_COMBINING " "
-	    CJK CJK "\xe3\x81\xae" CJK " text with a verylongwordthatmustbesplit here";
+	const char *mixed = "R" E_ACUTE "sum" E_ACUTE ": the caf" E_COMBINING " " CJK CJK
+			    "\xe3\x81\xae" CJK " text with a verylongwordthatmustbesplit here";
 	char **l;
 	size_t n, cols;
 	int all = 1;
 
 	l = width_wrap("The quick brown fox jumps", 10, &n);
 	ok(n == 3 && strcmp(l[0], "The quick") == 0 && strcmp(l[1], "brown fox") == 0 &&
-	    strcmp(l[2], "jumps") == 0, "ASCII wraps at blanks");
+		strcmp(l[2], "jumps") == 0,
+	    "ASCII wraps at blanks");
 	xfree_argv(l);
 	l = width_wrap("abcdefghijklm", 5, &n);
 	ok(n == 3 && strcmp(l[0], "abcde") == 0 && strcmp(l[2], "klm") == 0,
@@ -129,7 +130,7 @@ test_width_wrap(void)
 	    "CJK breaks between glyphs, never inside one");
 	xfree_argv(l);
 	l = width_wrap("x " CJK, 4, &n);
-	ok(n == 2 && strcmp(l[0], "x " "\xe6\x97\xa5") == 0, "a line may break before a wide glyph");
+	ok(n == 2 && strcmp(l[0], "x \xe6\x97\xa5") == 0, "a line may break before a wide glyph");
 	xfree_argv(l);
 	l = width_wrap("", 10, &n);
 	ok(n == 1 && strcmp(l[0], "") == 0 && l[1] == NULL, "empty text is one empty line");
@@ -151,7 +152,9 @@ test_width_escape(void)
 	s = width_escape("a\x1b[31mb", 0);
 	ok(strcmp(s, "a\\x1b[31mb") == 0, "escape sequences are defused: '%s'", s);
 	free(s);
-	s = width_escape("bad\xff" "byte", 0);
+	s = width_escape("bad\xff"
+			 "byte",
+	    0);
 	ok(strcmp(s, "bad\\xffbyte") == 0, "an invalid byte is shown as \\xNN");
 	free(s);
 	s = width_escape("x\xe2\x80\xaey", 0);

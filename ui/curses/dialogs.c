@@ -239,7 +239,8 @@ curses_dialog_note(struct wizard *w, enum fe_level level, const char *text, cons
 	else
 		title = _("Note");
 	if (level == FE_ERROR_LEVEL && w->view != NULL && w->view->transcript_path != NULL)
-		full = xasprintf("%s\n\n%s", text, _("The transcript (F2) shows every step taken."));
+		full = xasprintf("%s\n\n%s", text,
+		    _("The transcript (F2) shows every step taken."));
 	else
 		full = xstrdup(text);
 	curses_dialog_run(w, level, title, full, detail, &ok, 1, 0, 0);
@@ -257,9 +258,11 @@ curses_dialog_quit(struct wizard *w)
 	int r;
 
 	/* The state says what a later run offers; without it, say it here. */
-	text = xasprintf("%s\n\n%s", _("Quit kmsrecover now?"), state != NULL ? state :
-	    _("You can run kmsrecover again later: it finds where this run stopped and offers to "
-	      "resume or roll back."));
+	text = xasprintf("%s\n\n%s", _("Quit kmsrecover now?"),
+	    state != NULL ?
+		state :
+		_("You can run kmsrecover again later: it finds where this run stopped and offers to "
+		  "resume or roll back."));
 	r = curses_dialog_run(w, FE_WARNING, _("Quit"), text, NULL, b, 2, 1, 0);
 	free(text);
 	return r == 1;
@@ -389,7 +392,8 @@ curses_form_slots(struct curses_form *f)
 		def = 1; /* No */
 	f->buttons.focus = def;
 	f->focus = f->nslots - f->buttons.n + def;
-	if (f->kind != CURSES_FORM_CONFIRM && f->kind != CURSES_FORM_SUMMARY && f->nslots > f->buttons.n)
+	if (f->kind != CURSES_FORM_CONFIRM && f->kind != CURSES_FORM_SUMMARY &&
+	    f->nslots > f->buttons.n)
 		f->focus = 0;
 }
 
@@ -529,7 +533,9 @@ curses_form_height(struct wizard *w, struct curses_widget *wd, int width)
 	case CURSES_FORM_CHOOSE:
 		return curses_form_choices_height(w, f, width);
 	case CURSES_FORM_TEXT:
-		rows = f->nitems > 0 ? 1 + (f->nitems < SUGGESTION_ROWS ? f->nitems : SUGGESTION_ROWS) : 0;
+		rows = f->nitems > 0 ?
+		    1 + (f->nitems < SUGGESTION_ROWS ? f->nitems : SUGGESTION_ROWS) :
+		    0;
 		return (int)rows + 4;
 	case CURSES_FORM_SECRET:
 		return f->nfields + 3;
@@ -599,7 +605,8 @@ curses_form_draw_choices(struct wizard *w, struct curses_form *f, const struct c
 }
 
 static void
-curses_form_draw_suggestions(struct wizard *w, struct curses_form *f, int y, int x, int width, int rows)
+curses_form_draw_suggestions(struct wizard *w, struct curses_form *f, int y, int x, int width,
+    int rows)
 {
 	int focused = curses_form_slot(f) == SLOT_LIST;
 	size_t i;
@@ -634,7 +641,9 @@ curses_form_draw_fields(struct wizard *w, struct curses_form *f, const struct cu
 	const char *status = f->message;
 
 	if (f->nfields == 2)
-		lw = (int)(width_of(label[0]) > width_of(label[1]) ? width_of(label[0]) : width_of(label[1])) + 1;
+		lw = (int)(width_of(label[0]) > width_of(label[1]) ? width_of(label[0]) :
+								     width_of(label[1])) +
+		    1;
 	for (i = 0; i < f->nfields; i++) {
 		if (f->nfields == 2)
 			curses_put(r->y + i, r->x, lw, label[i], A_NORMAL);
@@ -642,9 +651,10 @@ curses_form_draw_fields(struct wizard *w, struct curses_form *f, const struct cu
 		    curses_form_slot(f) == (i == 0 ? SLOT_FIELD0 : SLOT_FIELD1));
 	}
 	if (status == NULL && f->kind == CURSES_FORM_SECRET)
-		status = f->reveal ? _("Shown on screen: F4 hides it again.") :
+		status = f->reveal ?
+		    _("Shown on screen: F4 hides it again.") :
 		    (f->q->can_reveal ? _("Hidden. F4 shows it, to check it against the paper.") :
-		    _("Hidden as you type."));
+					_("Hidden as you type."));
 	if (status != NULL)
 		curses_put(r->y + f->nfields, r->x, r->w, status,
 		    f->message != NULL ? w->looks[CL_ERROR] : w->looks[CL_DIM]);
@@ -678,7 +688,9 @@ curses_form_keymap(struct curses_widget *wd)
 {
 	struct curses_form *f = wd->data;
 
-	return curses_form_slot(f) & SLOT_BUTTON || curses_form_slot(f) == SLOT_LIST ? 0 : CURSES_KEYS_TEXT;
+	return curses_form_slot(f) & SLOT_BUTTON || curses_form_slot(f) == SLOT_LIST ?
+	    0 :
+	    CURSES_KEYS_TEXT;
 }
 
 /* Whether the answer can be taken; if not, says why and moves the focus. */

@@ -159,7 +159,8 @@ curses_gauge_bar(struct wizard *w, const struct curses_gauge *g, int y, int x, i
 	curses_put(y, x + width - 1, 1, "]", A_NORMAL);
 	if (f < 0) {
 		/* Unknown total: a block that moves as the work does. */
-		i = (int)((g->s.bytes_done / 65536 + g->s.files_done) % (uint64_t)(inner > 6 ? inner - 6 : 1));
+		i = (int)((g->s.bytes_done / 65536 + g->s.files_done) %
+		    (uint64_t)(inner > 6 ? inner - 6 : 1));
 		curses_fill(y, x + 1 + i, 6, w->looks[CL_GAUGE]);
 		return;
 	}
@@ -212,7 +213,8 @@ curses_gauge_rate(const struct curses_gauge *g, int y, int x, int width)
 	} else
 		a = xstrdup(_("Rate: measuring"));
 	if (rate > 0 && g->s.bytes_total > g->s.bytes_done) {
-		curses_gauge_time((double)(g->s.bytes_total - g->s.bytes_done) / rate, left, sizeof left);
+		curses_gauge_time((double)(g->s.bytes_total - g->s.bytes_done) / rate, left,
+		    sizeof left);
 		b = xasprintf(_("Time left: %s"), left);
 	} else if (g->s.bytes_total > 0 && g->s.bytes_done >= g->s.bytes_total)
 		b = xasprintf(_("Time left: %s"), "0:00");

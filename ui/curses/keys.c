@@ -20,15 +20,18 @@
 #include "wizard.h"
 #include "xmalloc.h"
 
+/* clang-format 14 takes "(c) &" for a cast and writes ((c)&0x1f). */
+/* clang-format off */
 #define CTRL_KEY(c) ((c) & 0x1f)
+/* clang-format on */
 #define ESC_KEY 27
 #define K_ANY 0 /* the global table: on in every widget */
 
 struct curses_binding {
-	int keymap;  /* K_ANY or a CURSES_KEYS_* table */
-	int fkey;    /* KEY_* or 0 */
-	wint_t ch;   /* a character when fkey is 0 */
-	int esc;     /* only right after Esc */
+	int keymap; /* K_ANY or a CURSES_KEYS_* table */
+	int fkey;   /* KEY_* or 0 */
+	wint_t ch;  /* a character when fkey is 0 */
+	int esc;    /* only right after Esc */
 	enum curses_action action;
 };
 
@@ -214,20 +217,22 @@ curses_keys_help(int welcome)
 			widest = w;
 	}
 	for (i = 0; i < n; i++) {
-		const char *keys = *curses_key_help[i].keys != '\0' ? _(curses_key_help[i].keys) : "";
+		const char *keys = *curses_key_help[i].keys != '\0' ? _(curses_key_help[i].keys) :
+								      "";
 
 		if (curses_key_help[i].welcome && !welcome)
 			continue;
 
 		w = width_of(keys);
-		next = xasprintf("%s  %s%*s  %s\n", out, keys, w < widest ? (int)(widest - w) : 0, "",
-		    _(curses_key_help[i].what));
+		next = xasprintf("%s  %s%*s  %s\n", out, keys, w < widest ? (int)(widest - w) : 0,
+		    "", _(curses_key_help[i].what));
 		free(out);
 		out = next;
 	}
-	next = xasprintf("%s\n%s", out, _("On a terminal without function keys (a serial line, some "
-	    "KVMs), press Esc and then the digit: Esc 1 for F1, Esc 2 for F2, Esc 4 for F4, Esc 0 for "
-	    "F10. Press it within a third of a second; Esc alone waits that long."));
+	next = xasprintf("%s\n%s", out,
+	    _("On a terminal without function keys (a serial line, some "
+	      "KVMs), press Esc and then the digit: Esc 1 for F1, Esc 2 for F2, Esc 4 for F4, Esc 0 for "
+	      "F10. Press it within a third of a second; Esc alone waits that long."));
 	free(out);
 	return next;
 }

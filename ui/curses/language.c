@@ -56,8 +56,8 @@ curses_language_row(struct wizard *w, struct curses_language *l, size_t i, int y
 		curses_fill(y, x, width, attr);
 		curses_wizard_cursor(w, y, x + 1);
 	}
-	line = xasprintf("%s %s", i == l->current ? "(*)" : "( )", why != NULL ? lang->english :
-	    lang->name);
+	line = xasprintf("%s %s", i == l->current ? "(*)" : "( )",
+	    why != NULL ? lang->english : lang->name);
 	curses_put(y, x, width, line, attr | (i == l->current ? A_BOLD : 0));
 	free(line);
 	free(why);

@@ -141,7 +141,8 @@ curses_layout_draw_too_small(struct wizard *w)
 		y = 1;
 	curses_put(0, 0, COLS, "kmsrecover", w->looks[CL_TITLE]);
 	for (i = 0; i < n && y + (int)i < LINES; i++)
-		curses_put(y + (int)i, 1, COLS - 2, lines[i], i == 0 ? w->looks[CL_WARNING] : A_NORMAL);
+		curses_put(y + (int)i, 1, COLS - 2, lines[i],
+		    i == 0 ? w->looks[CL_WARNING] : A_NORMAL);
 	curses_wizard_cursor(w, y > 0 ? y : 0, 1);
 	xfree_argv(lines);
 	free(text);
@@ -164,7 +165,8 @@ static void
 curses_layout_title(struct wizard *w)
 {
 	const char *service = w->view != NULL && w->view->service_name != NULL ?
-	    w->view->service_name : "";
+	    w->view->service_name :
+	    "";
 	char *where, *line;
 
 	if (w->summary != NULL)
@@ -362,15 +364,19 @@ curses_doc_welcome(struct wizard *w, struct curses_doc *d)
 		curses_doc_add(d, q->text, 0, 0);
 		return;
 	}
-	curses_doc_add(d, _("kmsrecover restores the Key Management Server's data (Kmsdata) from a backup "
+	curses_doc_add(d,
+	    _("kmsrecover restores the Key Management Server's data (Kmsdata) from a backup "
 	      "and starts the service again with its original password, following Microsoft's "
-	      "KB Q198814 step by step. It asks before each step that changes anything."), 0, 0);
+	      "KB Q198814 step by step. It asks before each step that changes anything."),
+	    0, 0);
 	curses_doc_add(d, "", 0, 0);
 	curses_doc_add(d, _("You will need:"), w->looks[CL_HEADING], 0);
 	curses_doc_add(d, _("- the backup of Kmsdata: an archive file or a folder;"), 0, 2);
-	curses_doc_add(d, _("- the ORIGINAL startup password (the \"alpha string\", 14 or 15 letters) "
-			    "or the startup disk made when the KM Server was first installed. The new "
-			    "one made by reinstalling will not unlock the restored data."), 0, 2);
+	curses_doc_add(d,
+	    _("- the ORIGINAL startup password (the \"alpha string\", 14 or 15 letters) "
+	      "or the startup disk made when the KM Server was first installed. The new "
+	      "one made by reinstalling will not unlock the restored data."),
+	    0, 2);
 }
 
 static void

@@ -96,7 +96,8 @@ curses_viewer_status(struct wizard *w, struct curses_viewer *v)
 	if (last > (long)v->nlines)
 		last = (long)v->nlines;
 	/* TRANSLATORS: the viewer's status line. */
-	s = xasprintf(_("Lines %ld-%ld of %zu   %s   Arrows, PgUp, PgDn scroll  / Search  n Next  Esc Close"),
+	s = xasprintf(
+	    _("Lines %ld-%ld of %zu   %s   Arrows, PgUp, PgDn scroll  / Search  n Next  Esc Close"),
 	    v->nlines > 0 ? v->top + 1 : 0, last, v->nlines, v->message != NULL ? v->message : "");
 	curses_put(LINES - 1, 0, COLS, s, w->looks[CL_TITLE]);
 	free(s);

@@ -28,10 +28,10 @@
 #include "wizard.h"
 #include "xmalloc.h"
 
-#define WIZARD_WAIT_MS 250       /* the loop looks at the signal flags this often */
-#define WIZARD_DRAW_EVERY 0.1    /* seconds between two paints of the gauge */
-#define WIZARD_POLL_EVERY 0.02   /* seconds between two looks at the keyboard during work */
-#define WIZARD_DEAD_READS 50     /* reads failing at once, in a row: the terminal is gone */
+#define WIZARD_WAIT_MS 250     /* the loop looks at the signal flags this often */
+#define WIZARD_DRAW_EVERY 0.1  /* seconds between two paints of the gauge */
+#define WIZARD_POLL_EVERY 0.02 /* seconds between two looks at the keyboard during work */
+#define WIZARD_DEAD_READS 50   /* reads failing at once, in a row: the terminal is gone */
 
 struct wizard_data {
 	struct wizard w;

@@ -71,9 +71,9 @@ enum curses_action {
 #define CURSES_KEYS_VIEWER 0x2 /* a viewer: '/', 'n', 'q' ... */
 
 struct curses_key {
-	int fkey;   /* a KEY_* code, or 0 for a character */
-	wint_t ch;  /* the character when fkey is 0 */
-	int esc;    /* read right after Esc: Esc 1 is F1, Esc letter a hotkey */
+	int fkey;  /* a KEY_* code, or 0 for a character */
+	wint_t ch; /* the character when fkey is 0 */
+	int esc;   /* read right after Esc: Esc 1 is F1, Esc letter a hotkey */
 };
 
 /* The looks, resolved once for a colour or a monochrome terminal. */
@@ -145,10 +145,10 @@ struct curses_step {
 
 /* What the key hint line offers besides the function keys. */
 struct curses_hints {
-	int move;   /* Tab moves */
-	int back;   /* Esc goes back */
-	int reveal; /* F4 shows the secret */
-	int stop;   /* Ctrl-C stops */
+	int move;     /* Tab moves */
+	int back;     /* Esc goes back */
+	int reveal;   /* F4 shows the secret */
+	int stop;     /* Ctrl-C stops */
 	int language; /* F3 chooses the language */
 };
 
@@ -170,12 +170,12 @@ struct wizard {
 	struct curses_step step;
 	char **notes; /* FE_INFO notes for the step on screen, shown in the pane */
 	size_t nnotes;
-	const struct fe_question *q;   /* the question being asked, or NULL */
+	const struct fe_question *q; /* the question being asked, or NULL */
 	const struct fe_summary *summary;
-	int welcome;                   /* the welcome screen is up */
-	int doc_scroll;                /* first line of the pane's text shown */
-	int doc_scroll_auto;           /* place the scroll so the question is seen */
-	int doc_lines, doc_rows;       /* as last drawn: for PgUp/PgDn */
+	int welcome;             /* the welcome screen is up */
+	int doc_scroll;          /* first line of the pane's text shown */
+	int doc_scroll_auto;     /* place the scroll so the question is seen */
+	int doc_lines, doc_rows; /* as last drawn: for PgUp/PgDn */
 
 	struct curses_widget *base; /* the pane widget, or NULL */
 	struct curses_widget *overlays[CURSES_MAX_OVERLAYS];
@@ -221,7 +221,8 @@ void curses_frame(const struct curses_rect *r, const char *title, attr_t attr);
 char *curses_help_text(struct wizard *w);
 
 /* buttons.c: a row of buttons with hotkeys. */
-void curses_buttons_init(struct curses_buttons *bs, const struct curses_button *b, int n, int focus);
+void curses_buttons_init(struct curses_buttons *bs, const struct curses_button *b, int n,
+    int focus);
 int curses_buttons_width(const struct curses_buttons *bs);
 void curses_buttons_draw(struct wizard *w, const struct curses_buttons *bs, int y, int x, int width,
     int focused);
@@ -261,7 +262,8 @@ void curses_viewer_run(struct wizard *w, const char *title, const char *text, in
 /* dialogs.c: boxes over the screen. */
 int curses_dialog_run(struct wizard *w, enum fe_level level, const char *title, const char *text,
     const char *detail, const struct curses_button *b, int nb, int def, int esc_result);
-void curses_dialog_note(struct wizard *w, enum fe_level level, const char *text, const char *detail);
+void curses_dialog_note(struct wizard *w, enum fe_level level, const char *text,
+    const char *detail);
 int curses_dialog_quit(struct wizard *w);
 int curses_dialog_stop(struct wizard *w);
 
