@@ -12,11 +12,13 @@ for opt in --profile --frontend --backup --startup-disk --alpha-file --backup-pa
 done
 like "$T/help" "Exit status" "--help lists the exit codes"
 
-# --help fits a console of 80 columns in every language, the default
-# profile's path filled in; each language's is its own, not English.
+# --help fits a console of 80 columns in every language; each language's
+# is its own, not English. The default profile's path has a line of its
+# own, as long as the installation's sysconfdir makes it (make distcheck's
+# is long): that line alone is not measured.
 for lang in en $(grep -v '^#' "$top_srcdir/po/LINGUAS"); do
 	LANGUAGE=$lang LC_ALL=C.UTF-8 "$KMSRECOVER" --help >"$T/help.$lang" 2>&1
-	wide=$(LC_ALL=C.UTF-8 wc -L <"$T/help.$lang")
+	wide=$(grep -v '^ *[^ ]*kmsrecover\.conf$' "$T/help.$lang" | LC_ALL=C.UTF-8 wc -L)
 	[ "$wide" -le 79 ]
 	ok $? "--help in $lang: no line wider than 79 columns (the widest: $wide)"
 	[ "$wide" -le 79 ] || LC_ALL=C.UTF-8 awk 'length($0) > 79' "$T/help.$lang" | sed 's/^/#   /'
