@@ -137,7 +137,7 @@ END {
 		printf "%-17s %-19s %-19s %-7s %-19s %.2f\n", c, fig(c ".verify"), fig(c ".stream"), sprintf("%.2f", ratio(c ".verify", c ".stream", "/")), fig(c ".streamx"), ratio(c ".verify", c ".streamx", "/")
 	}
 	print ""
-	print "3. Downtime: the report s downtime_seconds, stop request to service running (kmsim),"
+	print "3. Downtime: the downtime_seconds of the report, stop request to service running (kmsim),"
 	print "   and the whole batch recovery (tar) with its peak RSS"
 	printf "%-17s %-19s %-12s %-19s %s\n", "Kmsdata", "downtime", "target <=2", "whole recovery", "peak RSS"
 	for (i = 1; i <= ns; i++) {
@@ -149,7 +149,7 @@ END {
 	print "   back to stopped in that second, a refused password, is a failed start)"
 	if (ns == 2 && d[1] > 0 && d[2] > 0) {
 		spread = (d[1] > d[2] ? d[1] / d[2] : d[2] / d[1]) - 1
-		printf "downtimes within %.0f %% of each other (target <=10 %%): %s\n", spread * 100, mark(spread, 0.10)
+		printf "downtimes within %.1f %% of each other (target <=10 %%): %s\n", spread * 100, mark(spread, 0.10)
 	}
 	print ""
 	print "4. Quarantine (step 3) of a Kmsdata of 100,000 files, against mv and rm -rf"
@@ -158,7 +158,7 @@ END {
 	printf "%-17s %-19s %-19s %-13s %-19s %.4f\n", "small", fig("quarantine"), fig("quarantine.mv"), sprintf("%.2f %s", rq, mark(rq, 1.2)), fig("quarantine.rm"), ratio("quarantine", "quarantine.rm", "/")
 	print ""
 	print "5. The curses gauge: the same read through (validate, tar) under tmux with the wizard"
-	print "   against batch; wall time, and the process s CPU time (steadier on a busy machine)"
+	print "   against batch; wall time, and the CPU time of the process (steadier on a busy machine)"
 	printf "%-17s %-19s %-19s %-16s %s\n", "", "wizard", "batch", "cost <=3 %", "CPU cost"
 	for (i = 1; i <= ns; i++) {
 		c = S[i]
