@@ -31,7 +31,6 @@ for L in $LINGUAS; do
 done
 
 H=─
-broken=
 
 # msg LL MSGID: what the built catalog says for MSGID in LL.
 msg() { TEXTDOMAINDIR=$KMSRECOVER_LOCALEDIR LANGUAGE=$1 gettext -d kmsrecover "$2"; }
@@ -50,35 +49,10 @@ translated() {
 	ok $? "$1: the catalog translates \"$2\""
 }
 
-# As in wizard.sh: a failed wait breaks the scenario, whose later waits
-# then fail at once.
-tap_wait() {
-	_desc=$1
-	shift
-	if [ -n "$broken" ]; then
-		ok 1 "$_desc (not reached)"
-		return 1
-	fi
-	if "$@" >"$T/.wait" 2>&1; then
-		ok 0 "$_desc"
-		return 0
-	fi
-	ok 1 "$_desc"
-	cat "$T/.wait"
-	broken=1
-	return 1
-}
-expect() {
-	_text=$2
-	tap_wait "$1" wait_for "$_text" || return 1
-	shift 2
-	[ $# -eq 0 ] || tmux_keys "$@"
-}
 shows() {
 	if grep -qF -- "$1" "$T/screen"; then ok 0 "$2"; else
 		ok 1 "$2"; echo "# not on the screen: $1"; tty_diag "$T/screen"; fi
 }
-q() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 
 # boxes_intact FILE: every box has its four corners and its vertical edges
 # in the same display columns on every row. Where a box is drawn over the

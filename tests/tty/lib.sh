@@ -265,3 +265,46 @@ screens_fit() {
 	mv "$@" "$T/kept/" 2>/dev/null || true
 	return $_bad
 }
+
+# After a wait has failed, a scenario's later waits fail at once: one
+# broken screen costs one timeout, not one per step.
+broken=
+
+# tap_wait DESCRIPTION COMMAND...: a TAP test that the wait COMMAND ends
+# well; if it does not, it says why and the scenario is broken.
+tap_wait() {
+	_desc=$1
+	shift
+	if [ -n "$broken" ]; then
+		ok 1 "$_desc (not reached)"
+		return 1
+	fi
+	if "$@" >"$T/.wait" 2>&1; then
+		ok 0 "$_desc"
+		return 0
+	fi
+	ok 1 "$_desc"
+	cat "$T/.wait"
+	broken=1
+	return 1
+}
+
+# expect DESCRIPTION TEXT [KEY...]: the screen comes to show TEXT (a TAP
+# test), then the keys are sent.
+expect() {
+	_text=$2
+	tap_wait "$1" wait_for "$_text" || return 1
+	shift 2
+	[ $# -eq 0 ] || tmux_keys "$@"
+}
+
+# expect_gone DESCRIPTION TEXT [KEY...]: the screen comes to lose TEXT.
+expect_gone() {
+	_text=$2
+	tap_wait "$1" wait_gone "$_text" || return 1
+	shift 2
+	[ $# -eq 0 ] || tmux_keys "$@"
+}
+
+# q WORD: WORD quoted for sh -c.
+q() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }

@@ -26,46 +26,6 @@ export LANG
 # the line is drawn with the terminal's alternate characters (vt100).
 H=─
 
-# After a wait has failed, a scenario's later waits fail at once: one
-# broken screen costs one timeout, not one per step.
-broken=
-
-# tap_wait DESCRIPTION COMMAND...: a TAP test that the wait COMMAND ends
-# well; if it does not, it says why and the scenario is broken.
-tap_wait() {
-	_desc=$1
-	shift
-	if [ -n "$broken" ]; then
-		ok 1 "$_desc (not reached)"
-		return 1
-	fi
-	if "$@" >"$T/.wait" 2>&1; then
-		ok 0 "$_desc"
-		return 0
-	fi
-	ok 1 "$_desc"
-	cat "$T/.wait"
-	broken=1
-	return 1
-}
-
-# expect DESCRIPTION TEXT [KEY...]: the screen comes to show TEXT (a TAP
-# test), then the keys are sent.
-expect() {
-	_text=$2
-	tap_wait "$1" wait_for "$_text" || return 1
-	shift 2
-	[ $# -eq 0 ] || tmux_keys "$@"
-}
-
-# expect_gone DESCRIPTION TEXT [KEY...]: the screen comes to lose TEXT.
-expect_gone() {
-	_text=$2
-	tap_wait "$1" wait_gone "$_text" || return 1
-	shift 2
-	[ $# -eq 0 ] || tmux_keys "$@"
-}
-
 # todo STATUS DESCRIPTION REASON: a TAP test marked TODO (a known bug in
 # the engine, not the wizard's): reported, not counted as a failure; the
 # harness calls it an unexpected pass once the bug is fixed.
@@ -78,8 +38,6 @@ todo() {
 shows() { like "$T/screen" "$1" "$2" || tty_diag "$T/screen"; }
 hides() { unlike "$T/screen" "$1" "$2"; }
 
-# q WORD: WORD quoted for sh -c.
-q() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 
 # How the pane ends: the exit status into FILE, then a shell in the same
 # terminal, so the terminal can be looked at once the program has gone.
