@@ -230,8 +230,8 @@ curses_keys_help(int welcome)
 		out = next;
 	}
 	next = xasprintf("%s\n%s", out,
-	    _("On a terminal without function keys (a serial line, some "
-	      "KVMs), press Esc and then the digit: Esc 1 for F1, Esc 2 for F2, Esc 4 for F4, Esc 0 for "
+	    _("On a terminal without function keys (a serial line, some KVMs), press Esc and "
+	      "then the digit: Esc 1 for F1, Esc 2 for F2, Esc 3 for F3, Esc 4 for F4, Esc 0 for "
 	      "F10. Press it within a third of a second; Esc alone waits that long."));
 	free(out);
 	return next;
