@@ -200,6 +200,18 @@ width_skip_blanks(const char *s, size_t off, size_t end)
 	return off;
 }
 
+/* Whether cp is one of the n code points in cps. */
+static int
+width_listed(const uint32_t *cps, size_t n, uint32_t cp)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cps[i] == cp)
+			return 1;
+	return 0;
+}
+
 /*
  * Line breaking in CJK text (kinsoku): a line does not start with closing
  * punctuation, a small kana or the prolonged sound mark, and does not end
@@ -217,12 +229,8 @@ width_no_line_start(uint32_t cp)
 		0xff1f, 0xff3d, 0xff5d, ')', ']', '}', ',', '.', ':', ';', '!', '?',
 	};
 	/* clang-format on */
-	size_t i;
 
-	for (i = 0; i < sizeof cps / sizeof cps[0]; i++)
-		if (cps[i] == cp)
-			return 1;
-	return 0;
+	return width_listed(cps, sizeof cps / sizeof cps[0], cp);
 }
 
 static int
@@ -233,12 +241,8 @@ width_no_line_end(uint32_t cp)
 		0x3008, 0x300a, 0x300c, 0x300e, 0x3010, 0x3014, 0xff08, 0xff3b, 0xff5b, '(', '[', '{',
 	};
 	/* clang-format on */
-	size_t i;
 
-	for (i = 0; i < sizeof cps / sizeof cps[0]; i++)
-		if (cps[i] == cp)
-			return 1;
-	return 0;
+	return width_listed(cps, sizeof cps / sizeof cps[0], cp);
 }
 
 /* Whether a line may break between the characters before and after (0: the end). */
