@@ -16,12 +16,6 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/tty/lib.sh"
 
-cd "$top_builddir" || exit 1
-export KMSRECOVER_LOCALEDIR="${KMSRECOVER_LOCALEDIR:-$top_builddir/locale}"
-unset NO_COLOR LANGUAGE LC_ALL LC_MESSAGES
-LANG=C.UTF-8
-export LANG
-
 command -v gettext >/dev/null 2>&1 || skip_all "the gettext program is not installed (gettext-base)"
 command -v perl >/dev/null 2>&1 || skip_all "perl is not installed"
 LINGUAS=$(grep -v '^#' "$top_srcdir/po/LINGUAS")
@@ -30,10 +24,6 @@ for L in $LINGUAS; do
 		skip_all "the $L catalog is not built in $KMSRECOVER_LOCALEDIR"
 done
 
-H=─
-
-# msg LL MSGID: what the built catalog says for MSGID in LL.
-msg() { TEXTDOMAINDIR=$KMSRECOVER_LOCALEDIR LANGUAGE=$1 gettext -d kmsrecover "$2"; }
 # plain LL LABEL: a translated button or choice label as drawn, its '&' gone.
 plain() { msg "$1" "$2" | sed 's/&//'; }
 # hotkey LL LABEL: the letter after its '&'.

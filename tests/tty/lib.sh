@@ -38,6 +38,21 @@ tmux_lines=24
 tmux_shot=0
 unset TMUX TMUX_PANE
 
+# The program and its catalogs from the build tree, in a UTF-8 locale,
+# whatever the caller's language and colour settings.
+cd "$top_builddir" || exit 1
+export KMSRECOVER_LOCALEDIR="${KMSRECOVER_LOCALEDIR:-$top_builddir/locale}"
+unset NO_COLOR LANGUAGE LC_ALL LC_MESSAGES
+LANG=C.UTF-8
+export LANG
+
+# A box's title sits in its top line: "─ Warning ─", "q Warning q" where
+# the line is drawn with the terminal's alternate characters (vt100).
+H=─
+
+# msg LL MSGID: what the built catalog says for MSGID in LL (gettext).
+msg() { TEXTDOMAINDIR=$KMSRECOVER_LOCALEDIR LANGUAGE=$1 gettext -d kmsrecover "$2"; }
+
 tmux_cmd() {
 	tmux -L "$TMUX_SOCKET" -f /dev/null "$@"
 }

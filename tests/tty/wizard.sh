@@ -16,15 +16,6 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/tty/lib.sh"
 
-cd "$top_builddir" || exit 1
-export KMSRECOVER_LOCALEDIR="${KMSRECOVER_LOCALEDIR:-$top_builddir/locale}"
-unset NO_COLOR LANGUAGE LC_ALL LC_MESSAGES
-LANG=C.UTF-8
-export LANG
-
-# A box's title sits in its top line: "─ Warning ─", "q Warning q" where
-# the line is drawn with the terminal's alternate characters (vt100).
-H=─
 
 # todo STATUS DESCRIPTION REASON: a TAP test marked TODO (a known bug in
 # the engine, not the wizard's): reported, not counted as a failure; the
@@ -431,7 +422,7 @@ H=─ mono=
 # Japanese: double-width text must fit the panes and boxes just the same,
 # and no line may start with closing punctuation. The texts waited for come
 # from the catalog itself.
-ja() { TEXTDOMAINDIR=$KMSRECOVER_LOCALEDIR LANGUAGE=ja gettext -d kmsrecover "$1"; }
+ja() { msg ja "$1"; }
 # shellcheck disable=SC2059 # the format is the catalog's
 ja_step() { printf "$(ja 'Step %d of %d: %s')" "$1" 7 ''; }
 if ! command -v gettext >/dev/null 2>&1 || [ ! -e "$KMSRECOVER_LOCALEDIR/ja/LC_MESSAGES/kmsrecover.mo" ]; then
