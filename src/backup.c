@@ -48,6 +48,7 @@
 #include "i18n.h"
 #include "mkbackup.h"
 #include "secret.h"
+#include "writeback.h"
 #include "xmalloc.h"
 
 /* digest.c's: one line of MANIFEST.sha256 (declared here until digest.h declares it). */
@@ -259,7 +260,8 @@ struct backup_run {
 	struct archive *reader;
 	struct backup_walk *walk;
 
-	struct archive *disk; /* NULL when validating */
+	struct archive *disk;        /* NULL when validating */
+	struct writeback *writeback; /* early syncfs of the staged files; may be NULL */
 	int parent_fd;
 	int staging_fd;
 	int cwd_fd;
@@ -1755,7 +1757,11 @@ backup_bytes_read(const struct backup_run *run)
  * The staging folder's side: the cwd, progress, durability, removal.
  */
 
-/* libarchive's disk writer works on paths: it runs with the staging folder as cwd. */
+/*
+ * libarchive's disk writer works on paths: it runs with the staging folder
+ * as cwd, entered at the first entry and left when the pass ends (and
+ * around each progress report, which is made from the original cwd).
+ */
 static int
 backup_enter(struct backup_run *run)
 {
@@ -2561,6 +2567,8 @@ backup_entry_tree(struct backup_run *run, struct archive_entry *e, const char *p
 		return -1;
 	if (run->disk != NULL && archive_write_finish_entry(run->disk) < ARCHIVE_WARN)
 		return backup_disk_failed(run, NULL);
+	writeback_note(run->writeback,
+	    rec->type == BACKUP_REC_FILE ? (uint64_t)archive_entry_size(e) : 0);
 	return 0;
 }
 
@@ -2595,8 +2603,6 @@ backup_entry(struct backup_run *run, struct archive_entry *e)
 		ret = backup_entry_tree(run, e, path);
 out:
 	free(path);
-	if (backup_leave(run) != 0)
-		ret = -1;
 	return ret;
 }
 
@@ -2960,14 +2966,17 @@ backup_stage(const struct backup_options *opt, int parent_fd, const char *staged
     const struct progress *progress, struct backup_result *result, char **cause)
 {
 	struct backup_run run;
-	int ret = -1, created = 0;
+	int ret = -1, created = 0, r;
 
 	memset(result, 0, sizeof *result);
 	backup_run_init(&run, opt, progress);
 	if (backup_staging_create(&run, parent_fd, staged_name, &created) != 0)
 		goto out;
-	if (backup_pass(&run) != 0 || backup_conclude(&run, result) != 0 ||
-	    backup_staging_sync(&run) != 0)
+	run.writeback = writeback_start(run.staging_fd);
+	r = backup_pass(&run);
+	writeback_stop(run.writeback);
+	run.writeback = NULL;
+	if (r != 0 || backup_conclude(&run, result) != 0 || backup_staging_sync(&run) != 0)
 		goto out;
 	ret = 0;
 out:

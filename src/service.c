@@ -29,7 +29,14 @@
 #include "spawn.h"
 #include "xmalloc.h"
 
-#define SERVICE_POLL_MS 200    /* between two status calls while waiting */
+/*
+ * Between two status calls while waiting: 10 ms at first, doubling up to
+ * 200 ms. A state change usually comes soon after the command, and the
+ * service is down while we wait: a fixed 200 ms added up to 200 ms to each
+ * wait, and as much again to the spread of the downtime.
+ */
+#define SERVICE_POLL_FIRST_MS 10
+#define SERVICE_POLL_MS 200
 #define SERVICE_SETTLE_MS 1000 /* running this long after a start counts as started */
 #define SERVICE_STATUS_MAX 30  /* seconds one status call may take */
 
@@ -63,6 +70,15 @@ service_sleep_ms(int ms)
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+}
+
+/* The wait before the next poll, from the last one (0 before the first). */
+static int
+service_next_poll(int last)
+{
+	if (last <= 0)
+		return SERVICE_POLL_FIRST_MS;
+	return last * 2 < SERVICE_POLL_MS ? last * 2 : SERVICE_POLL_MS;
 }
 
 static char **
@@ -123,6 +139,7 @@ service_wait_state(const struct profile *p, enum service_state want, long long m
     enum service_state *last, char **cause)
 {
 	long long deadline = service_now_ms() + ms;
+	int poll = 0;
 
 	for (;;) {
 		if (service_status(p, last, NULL, cause) == -1)
@@ -131,7 +148,8 @@ service_wait_state(const struct profile *p, enum service_state want, long long m
 			return 0;
 		if (service_now_ms() >= deadline)
 			return 1;
-		service_sleep_ms(SERVICE_POLL_MS);
+		poll = service_next_poll(poll);
+		service_sleep_ms(poll);
 	}
 }
 
@@ -186,13 +204,15 @@ out:
 /*
  * After a start: polls until running, then on for a settle window in
  * which a fall back to stopped means the service gave up (a wrong
- * password, missing database). 0, or -1 with *cause.
+ * password, missing database); the last poll of the window falls at its
+ * end. 0, or -1 with *cause.
  */
 static int
 service_wait_started(const struct profile *p, char **cause)
 {
 	long long deadline = service_now_ms() + (long long)p->timeout * 1000, seen = 0, now;
 	enum service_state st;
+	int poll = 0;
 
 	for (;;) {
 		if (service_status(p, &st, NULL, cause) == -1)
@@ -214,7 +234,10 @@ service_wait_started(const struct profile *p, char **cause)
 			    p->timeout, service_state_name(st));
 			return -1;
 		}
-		service_sleep_ms(SERVICE_POLL_MS);
+		poll = service_next_poll(poll);
+		if (seen != 0 && seen + SERVICE_SETTLE_MS - now < poll)
+			poll = (int)(seen + SERVICE_SETTLE_MS - now);
+		service_sleep_ms(poll);
 	}
 }
 

@@ -12,7 +12,11 @@
  * and an altered copy is refused having been read once, to its end, too.
  * Reads are counted by this program's
  * own read(), which the backend's calls reach (it is linked statically) and
- * which counts the bytes read from the archive's inode. The heap is
+ * which counts the bytes read from the archive's inode; syncfs() and
+ * fchdir() are counted the same way, to prove that staging sends its files
+ * to the disk from a second thread while it reads (the last syncfs, which
+ * gives the guarantee, still on the caller's) and changes folder a fixed
+ * number of times, not twice an entry. The heap is
  * sampled with mallinfo2() at every progress report (after each entry and
  * each MiB read); under a sanitizer, which keeps its own heap, those checks
  * are skipped.
@@ -39,6 +43,7 @@
 #include "mkbackup.h"
 #include "secret.h"
 #include "tap.h"
+#include "writeback.h"
 #include "xmalloc.h"
 
 #define FOLDERS 100
@@ -67,6 +72,27 @@ read(int fd, void *buf, size_t len)
 		__atomic_add_fetch(&watch_reads, 1, __ATOMIC_RELAXED);
 	}
 	return n;
+}
+
+/* syncfs calls on the main thread and on others; fchdir calls. */
+static pid_t main_tid;
+static unsigned long syncfs_main, syncfs_other, fchdir_calls;
+
+int
+syncfs(int fd)
+{
+	if ((pid_t)syscall(SYS_gettid) == main_tid)
+		__atomic_add_fetch(&syncfs_main, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&syncfs_other, 1, __ATOMIC_RELAXED);
+	return (int)syscall(SYS_syncfs, fd);
+}
+
+int
+fchdir(int fd)
+{
+	__atomic_add_fetch(&fchdir_calls, 1, __ATOMIC_RELAXED);
+	return (int)syscall(SYS_fchdir, fd);
 }
 
 static size_t
@@ -353,6 +379,44 @@ test_read_once(const char *archive, const struct secret *pass, const char *what,
 	free(staged);
 }
 
+/*
+ * Staging files files: past WRITEBACK_FILES of them, the write-back thread
+ * has run syncfs while they were read; the one syncfs that makes them
+ * durable is the caller's, after the read; the folder is entered and left
+ * around progress reports, not around each entry.
+ */
+static void
+test_writeback(const char *archive, unsigned long files, int parent_fd)
+{
+	struct backup_result res;
+	struct watch w;
+	char *staged = join(root, "p/staged");
+	unsigned long limit;
+	int r;
+
+	syncfs_main = syncfs_other = fchdir_calls = 0;
+	r = read_through(archive, NULL, parent_fd, &w, &res, NULL);
+	ok(r == 0 && res.files == files, "%lu files staged", files);
+	if (files >= WRITEBACK_FILES)
+		ok(syncfs_other >= 1,
+		    "%lu files: syncfs ran %lu times on the write-back thread while they were "
+		    "read",
+		    files, syncfs_other);
+	else
+		ok(syncfs_other == 0, "%lu files (fewer than %d): no early syncfs (%lu)", files,
+		    WRITEBACK_FILES, syncfs_other);
+	ok(syncfs_main == 1, "%lu files: one syncfs on the caller's thread at the end (%lu)", files,
+	    syncfs_main);
+	limit = 2 * ((unsigned long)w.reports + 2);
+	ok(fchdir_calls <= limit,
+	    "%lu files: %lu folder changes, at most two a progress report (%llu reports)", files,
+	    fchdir_calls, (unsigned long long)w.reports);
+	if (r == 0)
+		backup_result_free(&res);
+	rm_rf(staged);
+	free(staged);
+}
+
 /* The peak heap while checking archive, above what was in use before. */
 static size_t
 peak_of(const char *archive, unsigned long files)
@@ -430,9 +494,11 @@ int
 main(void)
 {
 	struct secret pass = { (char *)PASSPHRASE, sizeof PASSPHRASE - 1 };
-	char *few, *many, *small, *large, *enc, *parent;
-	unsigned long nfew = 1000, nmany = 100000;
+	char *few, *mid, *many, *small, *large, *enc, *parent;
+	unsigned long nfew = 1000, nmid = 10000, nmany = 100000;
 	int parent_fd;
+
+	main_tid = (pid_t)syscall(SYS_gettid);
 
 	if (mkdtemp(root) == NULL)
 		skip_all("mkdtemp failed");
@@ -440,11 +506,13 @@ main(void)
 	if (mkdir(parent, 0700) != 0 || (parent_fd = open(parent, O_RDONLY | O_DIRECTORY)) < 0)
 		skip_all("cannot make the staging parent");
 	few = make_tar("few.tar", nfew, 16);
+	mid = make_tar("mid.tar", nmid, 16);
 	many = make_tar("many.tar", nmany, 16);
 	small = make_tar("small.tar", 8, 8 * 1024);
 	large = make_tar("large.tar", 8, 8 * 1024 * 1024);
 	enc = make_encrypted("kms.tar.zst.enc", &pass);
-	if (few == NULL || many == NULL || small == NULL || large == NULL || enc == NULL)
+	if (few == NULL || mid == NULL || many == NULL || small == NULL || large == NULL ||
+	    enc == NULL)
 		skip_all("the archives could not be made");
 
 	test_read_once(few, NULL, "1,000 files, staged", parent_fd);
@@ -453,11 +521,14 @@ main(void)
 	test_read_once(enc, &pass, "encrypted, with its HMAC file, staged", parent_fd);
 	test_read_once(enc, &pass, "encrypted, with its HMAC file, checked", -1);
 	test_refused_read_once(enc, &pass, parent_fd);
+	test_writeback(few, nfew, parent_fd);
+	test_writeback(mid, nmid, parent_fd);
 	test_memory(few, many, nfew, nmany, small, large);
 
 	close(parent_fd);
 	rm_rf(root);
 	free(few);
+	free(mid);
 	free(many);
 	free(small);
 	free(large);
