@@ -398,10 +398,20 @@ bench_rm() {
 }
 
 # The gauge: the same read through (validate: no disk writes, so the
-# disk's noise stays out) with the wizard in a real terminal, and batch.
+# disk's noise stays out) with the wizard in a real terminal, and batch;
+# the two go first in turn.
 bench_gauge() { # bench_gauge SIZE
+	if [ $((run % 2)) -eq 1 ]; then
+		bench_gauge_batch "$1" && bench_gauge_curses "$1"
+	else
+		bench_gauge_curses "$1" && bench_gauge_batch "$1"
+	fi
+}
+bench_gauge_batch() { # bench_gauge_batch SIZE
+	backend "$1.gauge.batch" validate batch "$B/$1.tar"
+}
+bench_gauge_curses() { # bench_gauge_curses SIZE
 	a=$B/$1.tar
-	backend "$1.gauge.batch" validate batch "$a" || return 1
 	tmux -L "$tmux_socket" -f /dev/null new-session -d -x 100 -y 30 \
 		"TERM=tmux-256color '$DRIVER' '$B/g.out' validate curses '$a' 2>'$B/g.log'; tmux wait-for -S gauge" ||
 		return 1
