@@ -27,8 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +43,7 @@
 #include "backup.h"
 #include "digest.h"
 #include "fault.h"
+#include "hasher.h"
 #include "i18n.h"
 #include "mkbackup.h"
 #include "secret.h"
@@ -55,14 +54,12 @@
 int manifest_parse_line(const char *s, size_t len, size_t line, char **path,
     unsigned char digest[DIGEST_LEN], char **cause);
 
+_Static_assert(HASHER_MAC_LEN == BACKUP_HMAC_LEN, "FILE.hmac holds the hasher's HMAC");
+
 /* One read(2) of the backup; also what libarchive hands on, and so one write(2). */
 #define BACKUP_BLOCK (128 * 1024)
 /* Blocks read and not yet released: libarchive holds one, the hasher the others. */
 #define BACKUP_RING 8
-/* A hasher's jobs in flight, and its copies of file data (bounded memory). */
-#define BACKUP_JOBS 1024
-#define BACKUP_ARENA (1024 * 1024)
-#define BACKUP_JOB_MAX (BACKUP_ARENA / 4)
 #define BACKUP_PROGRESS_STEP (1024 * 1024)
 /*
  * Entries are reported one by one up to this many, then at most every
@@ -156,51 +153,12 @@ struct backup_recs {
 	size_t wants_alloc;
 };
 
-/*
- * A hasher: SHA-256 on a thread of its own (see "The hashers" below). Each
- * job is a block of one stream, or the end of a stream.
- */
-enum backup_job_kind { BACKUP_JOB_DATA, BACKUP_JOB_ZEROS, BACKUP_JOB_FINAL };
-
-struct backup_job {
-	enum backup_job_kind kind;
-	const unsigned char *data;
-	size_t len;
-	uint64_t arena_end; /* the arena's head once the job was queued */
-	size_t tag;
-	unsigned char digest[DIGEST_LEN]; /* BACKUP_JOB_FINAL: the worker's answer */
-};
-
-struct backup_hasher {
-	pthread_t thread;
-	int threaded; /* 0: each job runs at once in the caller */
-	pthread_mutex_t lock;
-	pthread_cond_t work; /* to the worker: a job, or stop */
-	pthread_cond_t room; /* to the caller: a job done */
-	int idle;            /* the worker waits on work */
-	int waiting;         /* the caller waits on room */
-	int stop;
-	uint64_t queued;    /* jobs handed over: the caller's, written under lock */
-	uint64_t done;      /* jobs digested: the worker's, written under lock */
-	uint64_t reclaimed; /* jobs whose result the caller took: the caller's */
-	struct backup_job job[BACKUP_JOBS];
-	unsigned char *arena; /* copies; bytes [tail, head) (mod BACKUP_ARENA) in use */
-	uint64_t head;
-	uint64_t tail;
-	struct digest *digest; /* the worker's */
-	EVP_MAC_CTX *mac;      /* NULL, or an HMAC of the stream too: the worker's */
-	unsigned char mac_sum[BACKUP_HMAC_LEN]; /* the HMAC, once the stream's end is reclaimed */
-	int mac_failed;
-	void (*done_fn)(void *, size_t, const unsigned char *);
-	void *arg;
-};
-
 /* An archive file as read: hashed as stored, decrypted when enc'd. */
 struct backup_input {
 	int fd;
 	uint64_t size;
 	uint64_t raw_read;
-	struct backup_hasher *hasher; /* the file as stored, from the ring's blocks */
+	struct hasher *hasher; /* the file as stored, from the ring's blocks */
 	unsigned char sum[DIGEST_LEN];
 	EVP_CIPHER_CTX *cipher; /* NULL unless openssl enc */
 	int hmac;               /* FILE.hmac was found: its HMAC is in hmac_want */
@@ -269,9 +227,9 @@ struct backup_run {
 	struct stat staging_st;
 
 	struct backup_recs recs;
-	struct backup_hasher *hasher; /* each file's data */
-	struct digest *file_digest;   /* MANIFEST.sha256 and BACKUP.INFO */
-	size_t manifest_len;          /* bytes of MANIFEST.sha256 read */
+	struct hasher *hasher;      /* each file's data */
+	struct digest *file_digest; /* MANIFEST.sha256 and BACKUP.INFO */
+	size_t manifest_len;        /* bytes of MANIFEST.sha256 read */
 	size_t manifest_lines;
 	uint64_t manifest_entries;
 	char *manifest_cause; /* what is wrong with it (translated), for the end */
@@ -607,304 +565,6 @@ backup_recs_free(struct backup_recs *r)
 }
 
 /*
- * The hashers. SHA-256 costs more than reading and writing the backup put
- * together, and the backup is hashed twice: the file as stored (for the
- * report) and each file's data (for the manifest). Each of the two streams
- * gets a thread, so the work spreads over the cores while the main thread
- * reads, unpacks and writes. A worker takes jobs from a bounded ring, in
- * order. Blocks are either lent (the archive's read buffers, not reused
- * until their job is done) or copied into the hasher's arena (file data,
- * which libarchive overwrites at its next call). A stream's digest comes
- * back through done_fn, called on the main thread when it reclaims the
- * job, so nothing else is shared with the worker. The stream of the file
- * as stored also feeds the HMAC of FILE.hmac, when there is one, on the
- * same worker (set up before its first job). Memory is bounded: the
- * main thread waits when the ring or the arena is full. Without a thread
- * (pthread_create failed) each job is done at once, in the caller.
- */
-
-/* Bytes of the stream into its digest, and into its HMAC when it has one. */
-static void
-backup_hasher_add(struct backup_hasher *h, const void *buf, size_t len)
-{
-	digest_update(h->digest, buf, len);
-	if (h->mac != NULL && EVP_MAC_update(h->mac, buf, len) != 1)
-		h->mac_failed = 1;
-}
-
-/* The stream's end: its digest into out, its HMAC into mac_sum. */
-static void
-backup_hasher_end(struct backup_hasher *h, unsigned char out[DIGEST_LEN])
-{
-	size_t n = 0;
-
-	digest_final(h->digest, out);
-	if (h->mac != NULL &&
-	    (EVP_MAC_final(h->mac, h->mac_sum, &n, sizeof h->mac_sum) != 1 ||
-		n != sizeof h->mac_sum))
-		h->mac_failed = 1;
-}
-
-static void
-backup_job_run(struct backup_hasher *h, struct backup_job *j)
-{
-	static const unsigned char zeros[4096];
-	size_t left, n;
-
-	switch (j->kind) {
-	case BACKUP_JOB_DATA:
-		backup_hasher_add(h, j->data, j->len);
-		break;
-	case BACKUP_JOB_ZEROS:
-		for (left = j->len; left > 0; left -= n) {
-			n = left < sizeof zeros ? left : sizeof zeros;
-			backup_hasher_add(h, zeros, n);
-		}
-		break;
-	case BACKUP_JOB_FINAL:
-		backup_hasher_end(h, j->digest);
-		break;
-	}
-}
-
-static void *
-backup_hasher_main(void *arg)
-{
-	struct backup_hasher *h = arg;
-	struct backup_job *j;
-
-	pthread_mutex_lock(&h->lock);
-	for (;;) {
-		while (h->done == h->queued && !h->stop) {
-			h->idle = 1;
-			pthread_cond_wait(&h->work, &h->lock);
-			h->idle = 0;
-		}
-		if (h->stop)
-			break;
-		j = &h->job[h->done % BACKUP_JOBS];
-		pthread_mutex_unlock(&h->lock);
-		backup_job_run(h, j);
-		pthread_mutex_lock(&h->lock);
-		h->done++;
-		if (h->waiting)
-			pthread_cond_signal(&h->room);
-	}
-	pthread_mutex_unlock(&h->lock);
-	return NULL;
-}
-
-/* A hasher; with arena, it can copy blocks. Signals stay with the main thread. */
-static struct backup_hasher *
-backup_hasher_new(void (*done_fn)(void *, size_t, const unsigned char *), void *arg, int arena)
-{
-	struct backup_hasher *h;
-	sigset_t all, old;
-
-	h = xcalloc(1, sizeof *h);
-	h->digest = digest_new();
-	h->done_fn = done_fn;
-	h->arg = arg;
-	if (pthread_mutex_init(&h->lock, NULL) != 0 || pthread_cond_init(&h->work, NULL) != 0 ||
-	    pthread_cond_init(&h->room, NULL) != 0)
-		abort();
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	h->threaded = pthread_create(&h->thread, NULL, backup_hasher_main, h) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (h->threaded && arena)
-		h->arena = xmalloc(BACKUP_ARENA);
-	return h;
-}
-
-/* Stops the worker, dropping what it has not done, and frees h. */
-static void
-backup_hasher_free(struct backup_hasher *h)
-{
-	if (h == NULL)
-		return;
-	if (h->threaded) {
-		pthread_mutex_lock(&h->lock);
-		h->stop = 1;
-		pthread_cond_signal(&h->work);
-		pthread_mutex_unlock(&h->lock);
-		pthread_join(h->thread, NULL);
-	}
-	pthread_cond_destroy(&h->work);
-	pthread_cond_destroy(&h->room);
-	pthread_mutex_destroy(&h->lock);
-	if (h->arena != NULL) {
-		/* Only what was written: a small backup leaves most pages untouched. */
-		OPENSSL_cleanse(h->arena, h->head < BACKUP_ARENA ? (size_t)h->head : BACKUP_ARENA);
-		free(h->arena);
-	}
-	digest_free(h->digest);
-	EVP_MAC_CTX_free(h->mac);
-	free(h);
-}
-
-/* Waits until the jobs before number upto are done, then takes every result there is. */
-static void
-backup_hasher_reclaim(struct backup_hasher *h, uint64_t upto)
-{
-	struct backup_job *j;
-	uint64_t done;
-
-	pthread_mutex_lock(&h->lock);
-	while (h->done < upto) {
-		h->waiting = 1;
-		pthread_cond_wait(&h->room, &h->lock);
-	}
-	h->waiting = 0;
-	done = h->done;
-	pthread_mutex_unlock(&h->lock);
-	for (; h->reclaimed < done; h->reclaimed++) {
-		j = &h->job[h->reclaimed % BACKUP_JOBS];
-		h->tail = j->arena_end;
-		if (j->kind == BACKUP_JOB_FINAL)
-			h->done_fn(h->arg, j->tag, j->digest);
-	}
-}
-
-/* The next free job, of kind. */
-static struct backup_job *
-backup_hasher_job(struct backup_hasher *h, enum backup_job_kind kind)
-{
-	struct backup_job *j;
-
-	if (h->queued - h->reclaimed == BACKUP_JOBS)
-		backup_hasher_reclaim(h, h->reclaimed + 1);
-	j = &h->job[h->queued % BACKUP_JOBS];
-	j->kind = kind;
-	j->data = NULL;
-	j->len = 0;
-	return j;
-}
-
-/* Hands the job over. Returns its ticket (for backup_hasher_wait). */
-static uint64_t
-backup_hasher_queue(struct backup_hasher *h, struct backup_job *j)
-{
-	j->arena_end = h->head;
-	pthread_mutex_lock(&h->lock);
-	h->queued++;
-	if (h->idle)
-		pthread_cond_signal(&h->work);
-	pthread_mutex_unlock(&h->lock);
-	return h->queued;
-}
-
-/* n contiguous bytes of the arena, once the worker is done with them. */
-static unsigned char *
-backup_hasher_room(struct backup_hasher *h, size_t n)
-{
-	size_t at = (size_t)(h->head % BACKUP_ARENA);
-
-	if (at + n > BACKUP_ARENA)
-		h->head += BACKUP_ARENA - at; /* a block never wraps: skip the end */
-	while (h->head + n - h->tail > BACKUP_ARENA) {
-		if (h->reclaimed == h->queued) {
-			h->tail = h->head;
-			break;
-		}
-		backup_hasher_reclaim(h, h->reclaimed + 1);
-	}
-	return h->arena + h->head % BACKUP_ARENA;
-}
-
-/* Copies len bytes of the current stream to the worker. */
-static void
-backup_hasher_update(struct backup_hasher *h, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	struct backup_job *j;
-	unsigned char *copy;
-	size_t n;
-
-	if (!h->threaded) {
-		backup_hasher_add(h, buf, len);
-		return;
-	}
-	for (; len > 0; p += n, len -= n) {
-		n = len < BACKUP_JOB_MAX ? len : BACKUP_JOB_MAX;
-		j = backup_hasher_job(h, BACKUP_JOB_DATA);
-		copy = backup_hasher_room(h, n);
-		memcpy(copy, p, n);
-		h->head += n;
-		j->data = copy;
-		j->len = n;
-		backup_hasher_queue(h, j);
-	}
-}
-
-/* Lends len bytes of the current stream: buf stays as it is until backup_hasher_wait(ticket). */
-static uint64_t
-backup_hasher_lend(struct backup_hasher *h, const void *buf, size_t len)
-{
-	struct backup_job *j;
-
-	if (!h->threaded) {
-		backup_hasher_add(h, buf, len);
-		return 0;
-	}
-	j = backup_hasher_job(h, BACKUP_JOB_DATA);
-	j->data = buf;
-	j->len = len;
-	return backup_hasher_queue(h, j);
-}
-
-static void
-backup_hasher_wait(struct backup_hasher *h, uint64_t ticket)
-{
-	if (h->threaded && ticket > h->reclaimed)
-		backup_hasher_reclaim(h, ticket);
-}
-
-/* n zero bytes of the current stream (a hole). */
-static void
-backup_hasher_zeros(struct backup_hasher *h, uint64_t n)
-{
-	struct backup_job j0 = { .kind = BACKUP_JOB_ZEROS }, *j;
-	size_t len;
-
-	for (; n > 0; n -= len) {
-		len = n < (1U << 30) ? (size_t)n : (size_t)1 << 30;
-		j = h->threaded ? backup_hasher_job(h, BACKUP_JOB_ZEROS) : &j0;
-		j->kind = BACKUP_JOB_ZEROS;
-		j->len = len;
-		if (h->threaded)
-			backup_hasher_queue(h, j);
-		else
-			backup_job_run(h, j);
-	}
-}
-
-/* Ends the stream; done_fn gets its digest with tag, later. */
-static void
-backup_hasher_final(struct backup_hasher *h, size_t tag)
-{
-	unsigned char digest[DIGEST_LEN];
-	struct backup_job *j;
-
-	if (!h->threaded) {
-		backup_hasher_end(h, digest);
-		h->done_fn(h->arg, tag, digest);
-		return;
-	}
-	j = backup_hasher_job(h, BACKUP_JOB_FINAL);
-	j->tag = tag;
-	backup_hasher_queue(h, j);
-}
-
-/* Until every job is done and every digest handed to done_fn. */
-static void
-backup_hasher_drain(struct backup_hasher *h)
-{
-	if (h->threaded)
-		backup_hasher_reclaim(h, h->queued);
-}
-
-/*
  * The archive file: read once, hashed as stored, decrypted as a stream.
  */
 
@@ -928,7 +588,7 @@ backup_input_raw(struct backup_input *in, const unsigned char **block)
 	unsigned char *p = in->ring + (size_t)i * BACKUP_BLOCK;
 	ssize_t n;
 
-	backup_hasher_wait(in->hasher, in->ticket[i]);
+	hasher_wait(in->hasher, in->ticket[i]);
 	in->ticket[i] = 0;
 	do {
 		n = fault_fail("read") != 0 ? -1 : read(in->fd, p, BACKUP_BLOCK);
@@ -938,7 +598,7 @@ backup_input_raw(struct backup_input *in, const unsigned char **block)
 		return -1;
 	}
 	if (n > 0) {
-		in->ticket[i] = backup_hasher_lend(in->hasher, p, (size_t)n);
+		in->ticket[i] = hasher_lend(in->hasher, p, (size_t)n);
 		if ((size_t)n > in->ring_used[i])
 			in->ring_used[i] = (size_t)n;
 	}
@@ -1117,6 +777,7 @@ backup_hmac_open(struct backup_run *run, const unsigned char *salt)
 {
 	struct backup_input *in = run->in;
 	unsigned char key[BACKUP_HMAC_LEN];
+	EVP_MAC_CTX *mac;
 	char *side = mkbackup_hmac_path(run->opt->source), *shown = backup_shown(side);
 	char text[BACKUP_HMAC_TEXT_MAX + 1];
 	ssize_t n = -1;
@@ -1141,11 +802,12 @@ backup_hmac_open(struct backup_run *run, const unsigned char *salt)
 		goto out;
 	}
 	if (backup_hmac_key(run->opt->passphrase, salt, iterations, key) != 0 ||
-	    (in->hasher->mac = backup_hmac_new(key)) == NULL) {
+	    (mac = backup_hmac_new(key)) == NULL) {
 		backup_error(run, _("Cannot derive the key to decrypt the backup %s."),
 		    run->shown_source);
 		goto out;
 	}
+	hasher_set_mac(in->hasher, mac);
 	in->hmac = 1;
 	ret = 0;
 out:
@@ -1163,8 +825,8 @@ backup_input_finish(struct backup_input *in)
 {
 	if (in->finished)
 		return;
-	backup_hasher_final(in->hasher, 0);
-	backup_hasher_drain(in->hasher);
+	hasher_final(in->hasher, 0);
+	hasher_drain(in->hasher);
 	in->finished = 1;
 }
 
@@ -1178,7 +840,7 @@ static int
 backup_hmac_verify(struct backup_run *run)
 {
 	struct backup_input *in = run->in;
-	const unsigned char *raw;
+	const unsigned char *raw, *mac;
 	ssize_t n = 0;
 
 	if (in == NULL || !in->hmac)
@@ -1190,8 +852,8 @@ backup_hmac_verify(struct backup_run *run)
 		    strerror(in->read_errno));
 	in->eof = 1;
 	backup_input_finish(in);
-	if (in->hasher->mac_failed ||
-	    CRYPTO_memcmp(in->hasher->mac_sum, in->hmac_want, BACKUP_HMAC_LEN) != 0)
+	if ((mac = hasher_mac(in->hasher)) == NULL ||
+	    CRYPTO_memcmp(mac, in->hmac_want, BACKUP_HMAC_LEN) != 0)
 		/* TRANSLATORS: %s is the backup file; FILE.hmac beside it holds its HMAC. */
 		return backup_error(run,
 		    _("The backup %s was altered since it was made (its HMAC does not match), "
@@ -1469,7 +1131,7 @@ backup_input_open(struct backup_run *run, int fd, uint64_t size)
 	in->fd = fd;
 	in->size = size;
 	in->spool_fd = -1;
-	in->hasher = backup_hasher_new(backup_input_digested, in, 0);
+	in->hasher = hasher_new(backup_input_digested, in, 0);
 	in->ring = xmalloc((size_t)BACKUP_RING * BACKUP_BLOCK);
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	head = in->ring;
@@ -1497,7 +1159,7 @@ backup_input_open(struct backup_run *run, int fd, uint64_t size)
 		in->out_len = 0;
 	}
 	/* Only now: the HMAC, when there is one, covers the head too. */
-	in->ticket[0] = backup_hasher_lend(in->hasher, head, (size_t)n);
+	in->ticket[0] = hasher_lend(in->hasher, head, (size_t)n);
 	in->ring_used[0] = (size_t)n;
 	if (backup_input_fill(in) < 0)
 		return backup_read_failed(run);
@@ -2281,7 +1943,7 @@ backup_hash_zeros(struct backup_run *run, int here, uint64_t n)
 	size_t k;
 
 	if (!here) {
-		backup_hasher_zeros(run->hasher, n);
+		hasher_zeros(run->hasher, n);
 		return;
 	}
 	for (; n > 0; n -= k) {
@@ -2319,7 +1981,7 @@ backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon, 
 		if (here)
 			digest_update(run->file_digest, buf, len);
 		else
-			backup_hasher_update(run->hasher, buf, len);
+			hasher_update(run->hasher, buf, len);
 		at = off + (int64_t)len;
 		run->bytes += len;
 		if (backup_write_block(run, buf, len, off) != 0 ||
@@ -2337,7 +1999,7 @@ backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon, 
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) > at)
 		backup_hash_zeros(run, here, (uint64_t)(archive_entry_size(e) - at));
 	if (!here) {
-		backup_hasher_final(run->hasher, canon);
+		hasher_final(run->hasher, canon);
 		return 0;
 	}
 	digest_final(run->file_digest, digest);
@@ -2483,7 +2145,7 @@ backup_entry_meta(struct backup_run *run, struct archive_entry *e, const char *p
 		return -1;
 	/* The files before it hashed: their lines are checked as they are read. */
 	if (is_manifest)
-		backup_hasher_drain(run->hasher);
+		hasher_drain(run->hasher);
 	while ((r = run->ops->data(run, &buf, &len, &off)) > 0) {
 		digest_update(run->file_digest, buf, len);
 		if (!is_manifest)
@@ -2648,7 +2310,7 @@ backup_pass(struct backup_run *run)
 	}
 	if (r < 0)
 		return -1;
-	backup_hasher_drain(run->hasher);
+	hasher_drain(run->hasher);
 	free(run->current);
 	run->current = NULL;
 	if (run->disk != NULL && backup_disk_close(run) != 0)
@@ -2831,7 +2493,7 @@ backup_run_init(struct backup_run *run, const struct backup_options *opt,
 	run->shown_source = backup_escape_name(opt->source);
 	run->parent_fd = run->staging_fd = run->cwd_fd = run->flush_fd = -1;
 	run->file_digest = digest_new();
-	run->hasher = backup_hasher_new(backup_file_digested, run, 1);
+	run->hasher = hasher_new(backup_file_digested, run, 1);
 }
 
 /*
@@ -2864,7 +2526,7 @@ backup_run_free(struct backup_run *run)
 		if (run->in->spool_fd >= 0)
 			close(run->in->spool_fd);
 		EVP_CIPHER_CTX_free(run->in->cipher);
-		backup_hasher_free(run->in->hasher);
+		hasher_free(run->in->hasher);
 		/* What was read into it: a small backup leaves most pages untouched. */
 		for (i = 0; i < BACKUP_RING; i++)
 			OPENSSL_cleanse(run->in->ring + i * BACKUP_BLOCK, run->in->ring_used[i]);
@@ -2876,7 +2538,7 @@ backup_run_free(struct backup_run *run)
 		free(run->in);
 	}
 	backup_walk_free(run->walk);
-	backup_hasher_free(run->hasher);
+	hasher_free(run->hasher);
 	if (run->flush_fd >= 0)
 		close(run->flush_fd);
 	if (run->staging_fd >= 0)
