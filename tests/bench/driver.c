@@ -11,8 +11,8 @@
  * recovery sends them (the batch frontend's lines to /dev/null, the
  * wizard's gauge to the terminal, which run.sh gives under tmux), so the
  * cost of the gauge is the difference between the two. OUT gets one line:
- * "<seconds> <peak RSS in KiB> <files> <bytes read> <CPU seconds>" (exec:
- * the command's, from wait4); the call's cause goes to stderr, and
+ * "<seconds> <peak RSS in KiB> <files> <bytes read> <CPU seconds> <of which
+ * in the kernel>" (exec: the command's, from wait4); the call's cause goes to stderr, and
  * the exit status is 1 when it failed (exec: the command's). Built by
  * run.sh against the build tree's libraries; not installed, not part of
  * make check.
@@ -191,8 +191,9 @@ driver_write(const char *path, double elapsed, const struct rusage *ru,
 		perror(path);
 		return -1;
 	}
-	fprintf(out, "%.4f %ld %llu %llu %.3f\n", elapsed, ru->ru_maxrss,
-	    (unsigned long long)res->files, (unsigned long long)res->bytes_read, driver_cpu(ru));
+	fprintf(out, "%.4f %ld %llu %llu %.3f %.3f\n", elapsed, ru->ru_maxrss,
+	    (unsigned long long)res->files, (unsigned long long)res->bytes_read, driver_cpu(ru),
+	    (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6);
 	return fclose(out);
 }
 

@@ -4,7 +4,7 @@
  * openssl enc wrapper (passphrase "fuzz", 1 PBKDF2 iteration, so that an
  * encrypted seed decrypts cheaply), MANIFEST.sha256 and every entry check.
  * backup_validate never writes; the backup is one memfd for the whole
- * process, named by /proc/self/fd/N, so nothing is left behind per run.
+ * process (memfile.h), so nothing is left behind per run.
  *
  * The free space is set to 64 MiB: a tiny compressed input can expand to
  * gigabytes, which is the operator's time, not a memory error, and would
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "backup.h"
+#include "memfile.h"
 #include "secret.h"
 #include "xmalloc.h"
 
@@ -34,8 +35,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int fuzz_fd = -1;
-static char fuzz_path[64];
+static struct fuzz_memfile fuzz_file = { "backup", -1, "" };
 static struct secret *fuzz_passphrase;
 
 static void
@@ -44,27 +44,6 @@ fuzz_fail(const char *what, const char *detail)
 	fprintf(stderr, "fuzz-backup: %s%s%s\n", what, detail != NULL ? ": " : "",
 	    detail != NULL ? detail : "");
 	abort();
-}
-
-static void
-fuzz_set_file(const uint8_t *data, size_t size)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	if (fuzz_fd < 0) {
-		if ((fuzz_fd = memfd_create("backup", MFD_CLOEXEC)) < 0)
-			fuzz_fail("memfd_create", strerror(errno));
-		snprintf(fuzz_path, sizeof fuzz_path, "/proc/self/fd/%d", fuzz_fd);
-		fuzz_passphrase = secret_new("fuzz", 4);
-	}
-	if (ftruncate(fuzz_fd, 0) != 0)
-		fuzz_fail("ftruncate", strerror(errno));
-	while (done < size) {
-		if ((n = pwrite(fuzz_fd, data + done, size - done, (off_t)done)) <= 0)
-			fuzz_fail("pwrite", n < 0 ? strerror(errno) : "short write");
-		done += (size_t)n;
-	}
 }
 
 /*
@@ -118,9 +97,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct backup_result result;
 	char *cause = NULL;
 
-	fuzz_set_file(data, size);
+	if (fuzz_passphrase == NULL)
+		fuzz_passphrase = secret_new("fuzz", 4);
+	fuzz_memfile_set(&fuzz_file, data, size);
 	memset(&opt, 0, sizeof opt);
-	opt.source = fuzz_path;
+	opt.source = fuzz_file.path;
 	opt.passphrase = fuzz_passphrase;
 	opt.iterations = 1;
 	opt.free_space = FUZZ_FREE_SPACE;

@@ -6,8 +6,8 @@
  * The parser is reached through the file, as the program reaches it: it
  * reads a byte at a time with read(2) straight into secure memory, and a
  * buffer entry point would be a way round that rule (DESIGN.md, rule 6).
- * The file is one memfd for the whole process, named by /proc/self/fd/N,
- * so no iteration leaves a file or a descriptor behind.
+ * The file is one memfd for the whole process (memfile.h), so no
+ * iteration leaves a file or a descriptor behind.
  *
  * Besides the sanitizers, it checks that a refusal says why and leaves
  * nothing to free, and that an accepted alpha string is what secret.h says.
@@ -23,40 +23,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "memfile.h"
 #include "secret.h"
 #include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int fuzz_fd = -1;
-static char fuzz_path[64];
+static struct fuzz_memfile fuzz_file = { "KMSPWD.INI", -1, "" };
 
 static void
 fuzz_fail(const char *what)
 {
 	fprintf(stderr, "fuzz-startup-disk: %s\n", what);
 	abort();
-}
-
-/* Makes the process's file hold exactly the input. */
-static void
-fuzz_set_file(const uint8_t *data, size_t size)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	if (fuzz_fd < 0) {
-		if ((fuzz_fd = memfd_create("KMSPWD.INI", MFD_CLOEXEC)) < 0)
-			fuzz_fail(strerror(errno));
-		snprintf(fuzz_path, sizeof fuzz_path, "/proc/self/fd/%d", fuzz_fd);
-	}
-	if (ftruncate(fuzz_fd, 0) != 0)
-		fuzz_fail(strerror(errno));
-	while (done < size) {
-		if ((n = pwrite(fuzz_fd, data + done, size - done, (off_t)done)) <= 0)
-			fuzz_fail(n < 0 ? strerror(errno) : "short write");
-		done += (size_t)n;
-	}
 }
 
 static void
@@ -85,8 +64,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct secret *s = NULL;
 	char *found = NULL, *cause = NULL;
 
-	fuzz_set_file(data, size);
-	if (secret_from_startup_disk(fuzz_path, NULL, &s, &found, &cause) == 0) {
+	fuzz_memfile_set(&fuzz_file, data, size);
+	if (secret_from_startup_disk(fuzz_file.path, NULL, &s, &found, &cause) == 0) {
 		if (s == NULL || found == NULL || s->len == 0 || s->data[s->len] != '\0')
 			fuzz_fail("success without a password or a file");
 		fuzz_normalize(s, SECRET_CASE_UPPER);
