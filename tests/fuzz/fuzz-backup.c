@@ -3,8 +3,8 @@
  * bytes as the backup file: every format and filter libarchive reads, the
  * openssl enc wrapper (passphrase "fuzz", 1 PBKDF2 iteration, so that an
  * encrypted seed decrypts cheaply), MANIFEST.sha256 and every entry check.
- * backup_validate never writes; the backup is one memfd for the whole
- * process (memfile.h), so nothing is left behind per run.
+ * backup_validate never writes; the backup is one file for the whole
+ * process (input.h), so nothing is left behind per run.
  *
  * The free space is set to 64 MiB: a tiny compressed input can expand to
  * gigabytes, which is the operator's time, not a memory error, and would
@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "backup.h"
-#include "memfile.h"
+#include "input.h"
 #include "secret.h"
 #include "xmalloc.h"
 
@@ -35,7 +35,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct fuzz_memfile fuzz_file = { "backup", -1, "" };
+static struct fuzz_input fuzz_file = { "backup", -1, "", "" };
 static struct secret *fuzz_passphrase;
 
 static void
@@ -99,7 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fuzz_passphrase == NULL)
 		fuzz_passphrase = secret_new("fuzz", 4);
-	fuzz_memfile_set(&fuzz_file, data, size);
+	fuzz_input_set(&fuzz_file, data, size);
 	memset(&opt, 0, sizeof opt);
 	opt.source = fuzz_file.path;
 	opt.passphrase = fuzz_passphrase;

@@ -6,8 +6,10 @@
  * The parser is reached through the file, as the program reaches it: it
  * reads a byte at a time with read(2) straight into secure memory, and a
  * buffer entry point would be a way round that rule (DESIGN.md, rule 6).
- * The file is one memfd for the whole process (memfile.h), so no
- * iteration leaves a file or a descriptor behind.
+ * The file is one regular file for the whole process (input.h), so no
+ * iteration leaves a file or a descriptor behind; a refusal at its open
+ * (which every input met while it was a memfd's /proc/self/fd/N, a
+ * symbolic link) fails the run, so the parser is always what is fuzzed.
  *
  * Besides the sanitizers, it checks that a refusal says why and leaves
  * nothing to free, and that an accepted alpha string is what secret.h says.
@@ -23,13 +25,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "memfile.h"
+#include "input.h"
 #include "secret.h"
 #include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct fuzz_memfile fuzz_file = { "KMSPWD.INI", -1, "" };
+static struct fuzz_input fuzz_file = { "KMSPWD.INI", -1, "", "" };
 
 static void
 fuzz_fail(const char *what)
@@ -64,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct secret *s = NULL;
 	char *found = NULL, *cause = NULL;
 
-	fuzz_memfile_set(&fuzz_file, data, size);
+	fuzz_input_set(&fuzz_file, data, size);
 	if (secret_from_startup_disk(fuzz_file.path, NULL, &s, &found, &cause) == 0) {
 		if (s == NULL || found == NULL || s->len == 0 || s->data[s->len] != '\0')
 			fuzz_fail("success without a password or a file");
@@ -75,6 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("a refusal that left something behind");
 		if (cause == NULL)
 			fuzz_fail("a refusal without a cause");
+		if (strstr(cause, "is not a file") != NULL || strstr(cause, "cannot open") != NULL)
+			fuzz_fail("the input file itself was refused: the parser was not reached");
 	}
 	secret_free(s);
 	free(found);
