@@ -3,7 +3,8 @@
  * one backend call, timed, with the frontend a recovery would give it.
  *
  *   driver OUT stage FRONTEND ARCHIVE PARENT NAME   backup_stage into PARENT/NAME
- *   driver OUT validate FRONTEND ARCHIVE            backup_validate (kmsrecover verify)
+ *   driver OUT validate FRONTEND ARCHIVE [TIMES]    backup_validate (kmsrecover verify),
+ *                                                   TIMES in a row (1) with one frontend
  *   driver OUT quarantine KMSDATA NAME              kmsdata_quarantine (step 3)
  *   driver OUT exec PROGRAM [ARG]...                any command, for comparison
  *
@@ -12,10 +13,11 @@
  * wizard's gauge to the terminal, which run.sh gives under tmux), so the
  * cost of the gauge is the difference between the two. OUT gets one line:
  * "<seconds> <peak RSS in KiB> <files> <bytes read> <CPU seconds> <of which
- * in the kernel>" (exec: the command's, from wait4); the call's cause goes to stderr, and
- * the exit status is 1 when it failed (exec: the command's). Built by
- * run.sh against the build tree's libraries; not installed, not part of
- * make check.
+ * in the kernel>": for exec the command's, from wait4; for a backend call
+ * those of the timed call alone (the frontend's start and end left out).
+ * The call's cause goes to stderr, and the exit status is 1 when it failed
+ * (exec: the command's). Built by run.sh against the build tree's
+ * libraries; not installed, not part of make check.
  */
 #include "config.h"
 
@@ -122,13 +124,21 @@ driver_backup(struct driver *d, int argc, char **argv, int stage, struct backup_
 {
 	struct backup_options bo = { 0 };
 	struct progress progress = { driver_progress, d };
+	long times = 1;
 	int parent_fd, r;
 
-	if (argc != (stage ? 6 : 4))
+	if (stage ? argc != 6 : argc != 4 && argc != 5)
+		return -2;
+	if (argc == 5 && (times = strtol(argv[4], NULL, 10)) < 1)
 		return -2;
 	bo.source = argv[3];
-	if (!stage)
-		return backup_validate(&bo, &progress, res, cause);
+	if (!stage) {
+		for (r = 0; r == 0 && times-- > 0;) {
+			backup_result_free(res);
+			r = backup_validate(&bo, &progress, res, cause);
+		}
+		return r;
+	}
 	if ((parent_fd = open(argv[4], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		perror(argv[4]);
 		return -1;
@@ -181,19 +191,30 @@ driver_exec(char **argv, double *elapsed, struct rusage *ru)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static double
+driver_sys(const struct rusage *ru)
+{
+	return (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
+/* OUT's line; before: the usage before the timed call, or NULL (exec). */
 static int
-driver_write(const char *path, double elapsed, const struct rusage *ru,
+driver_write(const char *path, double elapsed, const struct rusage *ru, const struct rusage *before,
     const struct backup_result *res)
 {
+	double cpu = driver_cpu(ru), sys = driver_sys(ru);
 	FILE *out;
 
+	if (before != NULL) {
+		cpu -= driver_cpu(before);
+		sys -= driver_sys(before);
+	}
 	if ((out = fopen(path, "w")) == NULL) {
 		perror(path);
 		return -1;
 	}
 	fprintf(out, "%.4f %ld %llu %llu %.3f %.3f\n", elapsed, ru->ru_maxrss,
-	    (unsigned long long)res->files, (unsigned long long)res->bytes_read, driver_cpu(ru),
-	    (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6);
+	    (unsigned long long)res->files, (unsigned long long)res->bytes_read, cpu, sys);
 	return fclose(out);
 }
 
@@ -202,7 +223,7 @@ main(int argc, char **argv)
 {
 	struct driver d = { 0 };
 	struct backup_result res = { 0 };
-	struct rusage ru;
+	struct rusage ru, before;
 	char *cause = NULL;
 	double start, elapsed = 0;
 	int r = -2;
@@ -217,19 +238,23 @@ main(int argc, char **argv)
 			perror("driver");
 			return 1;
 		}
-		return driver_write(argv[0], elapsed, &ru, &res) != 0 ? 1 : r;
+		return driver_write(argv[0], elapsed, &ru, NULL, &res) != 0 ? 1 : r;
 	}
 	if (strcmp(argv[1], "quarantine") == 0) {
+		getrusage(RUSAGE_SELF, &before);
 		start = driver_now();
 		r = driver_quarantine(argc, argv, &cause);
 		elapsed = driver_now() - start;
+		getrusage(RUSAGE_SELF, &ru);
 	} else if (argc >= 3 &&
 	    (strcmp(argv[1], "stage") == 0 || strcmp(argv[1], "validate") == 0)) {
 		if (driver_frontend(&d, argv[2]) != 0)
 			return 1;
+		getrusage(RUSAGE_SELF, &before);
 		start = driver_now();
 		r = driver_backup(&d, argc, argv, strcmp(argv[1], "stage") == 0, &res, &cause);
 		elapsed = driver_now() - start;
+		getrusage(RUSAGE_SELF, &ru);
 		driver_frontend_end(&d);
 	}
 	if (r == -2)
@@ -239,14 +264,14 @@ main(int argc, char **argv)
 		free(cause);
 		return 1;
 	}
-	getrusage(RUSAGE_SELF, &ru);
-	r = driver_write(argv[0], elapsed, &ru, &res);
+	r = driver_write(argv[0], elapsed, &ru, &before, &res);
 	backup_result_free(&res);
 	return r != 0;
 
 usage:
 	fprintf(stderr,
-	    "usage: driver OUT stage|validate none|batch|curses ARCHIVE [PARENT NAME]\n"
+	    "usage: driver OUT stage none|batch|curses ARCHIVE PARENT NAME\n"
+	    "       driver OUT validate none|batch|curses ARCHIVE [TIMES]\n"
 	    "       driver OUT quarantine KMSDATA NAME\n"
 	    "       driver OUT exec PROGRAM [ARG]...\n");
 	return 2;
