@@ -24,7 +24,6 @@ struct writeback {
 	int stopping;   /* the thread ends once nothing is asked */
 	uint64_t bytes; /* written since the last request (the caller's) */
 	uint64_t files;
-	unsigned long syncs;
 };
 
 static void *
@@ -46,7 +45,6 @@ writeback_main(void *arg)
 		sync();
 #endif
 		pthread_mutex_lock(&wb->lock);
-		wb->syncs++;
 	}
 	pthread_mutex_unlock(&wb->lock);
 	return NULL;
@@ -60,13 +58,10 @@ writeback_start(int dir_fd)
 	int started;
 
 	wb = xcalloc(1, sizeof *wb);
-	wb->fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (wb->fd < 0 || pthread_mutex_init(&wb->lock, NULL) != 0) {
-		if (wb->fd >= 0)
-			close(wb->fd);
-		free(wb);
-		return NULL;
-	}
+	if ((wb->fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto fail;
+	if (pthread_mutex_init(&wb->lock, NULL) != 0)
+		goto fail_fd;
 	if (pthread_cond_init(&wb->wake, NULL) != 0)
 		goto fail_lock;
 	/* Signals stay with the caller's thread. */
@@ -79,7 +74,9 @@ writeback_start(int dir_fd)
 	pthread_cond_destroy(&wb->wake);
 fail_lock:
 	pthread_mutex_destroy(&wb->lock);
+fail_fd:
 	close(wb->fd);
+fail:
 	free(wb);
 	return NULL;
 }
@@ -101,22 +98,18 @@ writeback_note(struct writeback *wb, uint64_t bytes)
 	pthread_mutex_unlock(&wb->lock);
 }
 
-unsigned long
+void
 writeback_stop(struct writeback *wb)
 {
-	unsigned long syncs;
-
 	if (wb == NULL)
-		return 0;
+		return;
 	pthread_mutex_lock(&wb->lock);
 	wb->stopping = 1;
 	pthread_cond_signal(&wb->wake);
 	pthread_mutex_unlock(&wb->lock);
 	pthread_join(wb->thread, NULL);
-	syncs = wb->syncs;
 	pthread_cond_destroy(&wb->wake);
 	pthread_mutex_destroy(&wb->lock);
 	close(wb->fd);
 	free(wb);
-	return syncs;
 }

@@ -31,10 +31,7 @@ struct writeback;
 struct writeback *writeback_start(int dir_fd);
 /* One file of bytes was written: asks for a syncfs when enough has been. */
 void writeback_note(struct writeback *wb, uint64_t bytes);
-/*
- * Serves a syncfs still asked for, stops the thread and frees wb; returns
- * how many syncfs calls the thread made (0 for NULL).
- */
-unsigned long writeback_stop(struct writeback *wb);
+/* Serves a syncfs still asked for, stops the thread and frees wb (NULL is fine). */
+void writeback_stop(struct writeback *wb);
 
 #endif

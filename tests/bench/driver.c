@@ -163,14 +163,19 @@ driver_quarantine(int argc, char **argv, char **cause)
 	return r;
 }
 
-/* Runs argv, as time(1) would; its wall time and peak RSS. */
+static double
+driver_seconds(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
 static double
 driver_cpu(const struct rusage *ru)
 {
-	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
-	    (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+	return driver_seconds(&ru->ru_utime) + driver_seconds(&ru->ru_stime);
 }
 
+/* Runs argv, as time(1) would; its wall time and peak RSS. */
 static int
 driver_exec(char **argv, double *elapsed, struct rusage *ru)
 {
@@ -191,23 +196,17 @@ driver_exec(char **argv, double *elapsed, struct rusage *ru)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static double
-driver_sys(const struct rusage *ru)
-{
-	return (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
-}
-
 /* OUT's line; before: the usage before the timed call, or NULL (exec). */
 static int
 driver_write(const char *path, double elapsed, const struct rusage *ru, const struct rusage *before,
     const struct backup_result *res)
 {
-	double cpu = driver_cpu(ru), sys = driver_sys(ru);
+	double cpu = driver_cpu(ru), sys = driver_seconds(&ru->ru_stime);
 	FILE *out;
 
 	if (before != NULL) {
 		cpu -= driver_cpu(before);
-		sys -= driver_sys(before);
+		sys -= driver_seconds(&before->ru_stime);
 	}
 	if ((out = fopen(path, "w")) == NULL) {
 		perror(path);

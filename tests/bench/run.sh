@@ -126,11 +126,12 @@ END {
 			}
 		r2 = ratio(c ".stage", c ".bs", "/")
 		r3 = ratio(c ".stage", c ".bh", "/")
+		r4 = ratio(c ".stage", c ".bhs", "/")
 		printf "%-17s %-19s %-19s %-13s %-19s %-7s %-19s %s\n", c, fig(c ".stage"), fig(c ".bsdtar"), sprintf("%.2f %s", r1, mark(r1, 1.10)), fig(c ".bs"), sprintf("%.2f", r2), fig(c ".bh"), sprintf("%.2f %s", r3, mark(r3, 0.75))
 		if (r1 > 1.10)
 			why1 = why1 sprintf("   %s: bsdtar leaves its files in the page cache, kmsrecover waits until they are on disk; sync -f after bsdtar took %s s; with it the ratio is %.2f %s%s\n", c, fig(c ".sync"), r2, mark(r2, 1.10), r2 <= 1.10 ? "" : sprintf("; the rest is CPU time on 2 cores: kmsrecover %s s (SHA-256 of the archive as stored and of every file, on threads of their own), bsdtar %s s", fig(c ".stage.cpu"), fig(c ".bsdtar.cpu")))
 		if (r3 > 0.75)
-			why3 = why3 sprintf("   %s: bsdtar -xf alone takes %s s (reading and decompressing, bsdtar -xOf >/dev/null: %s s; in the kernel, making the files: %s s, kmsrecover: %s s), paid by both; sha256sum -c adds %s s, kmsrecover also makes the files durable (sync -f after bsdtar: %s s); against bsdtar && sha256sum -c && sync -f the ratio is %.2f %s\n", c, fig(c ".bsdtar"), fig(c ".streamx"), fig(c ".bsdtar.sys"), fig(c ".stage.sys"), fig(c ".shacheck"), fig(c ".sync"), ratio(c ".stage", c ".bhs", "/"), mark(ratio(c ".stage", c ".bhs", "/"), 0.75))
+			why3 = why3 sprintf("   %s: bsdtar -xf alone takes %s s (reading and decompressing, bsdtar -xOf >/dev/null: %s s; in the kernel, making the files: %s s, kmsrecover: %s s), paid by both; sha256sum -c adds %s s, kmsrecover also makes the files durable (sync -f after bsdtar: %s s); against bsdtar && sha256sum -c && sync -f the ratio is %.2f %s\n", c, fig(c ".bsdtar"), fig(c ".streamx"), fig(c ".bsdtar.sys"), fig(c ".stage.sys"), fig(c ".shacheck"), fig(c ".sync"), r4, mark(r4, 0.75))
 	}
 	if (why1 != "")
 		printf "Where the first target is missed (the disk, measured):\n%s", why1
