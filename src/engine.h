@@ -87,6 +87,8 @@ int prereq_verify_alpha(struct recovery *r, const char *dir);
 
 /* media.c: backups found on removable media, NULL-terminated (xfree_argv after). */
 char **media_find_backups(void);
+/* The media's folders (/media/usb, /run/media/USER/LABEL): where a startup disk may go. */
+char **media_find_folders(void);
 /* The folders searched: KMSRECOVER_MEDIA_ROOTS or /media, /run/media, /mnt. NULL-terminated. */
 char **media_roots(void);
 

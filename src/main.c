@@ -96,7 +96,7 @@ main_usage(FILE *f)
 	      "  or:  kmsrecover verify --backup PATH [OPTION]...\n"
 	      "  or:  kmsrecover demo [--dir DIR] [OPTION]...\n"
 	      "  or:  kmsrecover backup [-o FILE] [--encrypt] [OPTION]...\n"
-	      "  or:  kmsrecover startup-disk -o PATH [--force] [OPTION]...\n"
+	      "  or:  kmsrecover startup-disk [-o PATH] [--force] [OPTION]...\n"
 	      "  or:  kmsrecover rehearse --backup PATH [OPTION]...\n"
 	      "Recover an Exchange 5.5 Key Management Server after a complete rebuild\n"
 	      "(Microsoft KB Q198814), step by step, with a confirmation before each step.\n"
@@ -324,9 +324,6 @@ main_parse(struct cli *c, int argc, char **argv)
 		    xstrdup(_("--alpha-file and --startup-disk exclude each other")));
 	if (c->command == CMD_VERIFY && c->opt.backup == NULL)
 		return main_usage_error(xstrdup(_("verify needs --backup PATH")));
-	if (c->command == CMD_STARTUP_DISK && c->opt.output == NULL)
-		return main_usage_error(xstrdup(_("startup-disk needs -o PATH (a file, or a folder "
-						  "on the medium)")));
 	c->opt.task = c->command == CMD_BACKUP ? TASK_BACKUP :
 	    c->command == CMD_STARTUP_DISK     ? TASK_STARTUP_DISK :
 	    c->command == CMD_REHEARSE         ? TASK_REHEARSE :

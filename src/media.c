@@ -2,7 +2,8 @@
  * Where an operator's backup is likely to be: removable media mounted under
  * /media, /run/media and /mnt (KMSRECOVER_MEDIA_ROOTS, colon-separated,
  * replaces them, for the demo and the tests). The wizard offers what is
- * found here as candidates for the backup; nothing here is opened or read.
+ * found here as candidates for the backup, and the media's folders as
+ * places to write a new startup disk; nothing here is opened or read.
  */
 #include "config.h"
 
@@ -102,6 +103,72 @@ media_find_backups(void)
 	found = xcalloc(MEDIA_MAX + 1, sizeof *found);
 	for (i = 0; roots[i] != NULL; i++)
 		media_walk(roots[i], 1, found, &n);
+	qsort(found, n, sizeof *found, media_compare);
+	xfree_argv(roots);
+	return found;
+}
+
+/* 1 when dir holds folders and nothing else (the USER of /run/media/USER/LABEL). */
+static int
+media_holds_folders_only(const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	char *path;
+	int folders = 0, others = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			folders++;
+		else
+			others++;
+		free(path);
+	}
+	closedir(d);
+	return folders > 0 && others == 0;
+}
+
+/* The folders of dir, or of its folders where they hold folders only (depth 2 at most). */
+static void
+media_walk_folders(const char *dir, int depth, char **found, size_t *n)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	char *path;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while (*n < MEDIA_MAX && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			free(path);
+		else if (depth == 1 && media_holds_folders_only(path)) {
+			media_walk_folders(path, depth + 1, found, n);
+			free(path);
+		} else
+			found[(*n)++] = path;
+	}
+	closedir(d);
+}
+
+char **
+media_find_folders(void)
+{
+	char **roots = media_roots(), **found;
+	size_t i, n = 0;
+
+	found = xcalloc(MEDIA_MAX + 1, sizeof *found);
+	for (i = 0; roots[i] != NULL; i++)
+		media_walk_folders(roots[i], 1, found, &n);
 	qsort(found, n, sizeof *found, media_compare);
 	xfree_argv(roots);
 	return found;

@@ -361,18 +361,91 @@ out:
 	return ret;
 }
 
-static const char *task_disk_titles[] = { N_("The alpha string"), N_("Check it"),
-	N_("Write the startup disk"), N_("Read it back") };
+static const char *task_disk_titles[] = { N_("Where to write it"), N_("The alpha string"),
+	N_("Check it"), N_("Write the startup disk"), N_("Read it back") };
 
-/* -o PATH: the file itself, or a folder (a mounted medium) to hold it. */
+/* A path named by -o or typed: the file itself, or a folder (a mounted medium) to hold it. */
 static char *
-task_disk_path(struct recovery *r)
+task_disk_resolve(struct recovery *r, const char *given)
 {
 	struct stat st;
 
-	if (stat(r->opt->output, &st) == 0 && S_ISDIR(st.st_mode))
-		return xasprintf("%s/%s", r->opt->output, r->profile->startup_disk_name);
-	return xstrdup(r->opt->output);
+	if (stat(given, &st) == 0 && S_ISDIR(st.st_mode))
+		return xasprintf("%s/%s", given, r->profile->startup_disk_name);
+	return xstrdup(given);
+}
+
+/* NULL when a startup disk can be written at path, else why not (translated). */
+static char *
+task_disk_refusal(struct recovery *r, const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *why = NULL;
+	struct stat st;
+
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else {
+		free(dir);
+		dir = xstrdup(".");
+	}
+	if (access(path, F_OK) == 0 && !r->opt->force)
+		why = xasprintf(_("%s exists already: a startup disk is not overwritten unless "
+				  "you give --force."),
+		    path);
+	else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		/* TRANSLATORS: %s is a folder that does not exist. */
+		why = xasprintf(_("%s is not a folder: mount the medium, or name a folder that "
+				  "exists."),
+		    dir);
+	free(dir);
+	return why;
+}
+
+/*
+ * Where the new startup disk goes: -o, else asked, offering the folders of
+ * the removable media found. A typed answer that cannot be used is asked
+ * again; -o is taken as it is. Returns -1 to go on (*path set), or an exit code.
+ */
+static int
+task_disk_path(struct recovery *r, char **path)
+{
+	struct fe_question q = { 0 };
+	char **found = NULL, *answer = NULL, *cause = NULL, *why;
+	int reply;
+
+	if (r->opt->output != NULL) {
+		*path = task_disk_resolve(r, r->opt->output);
+		return -1;
+	}
+	q.key = "output";
+	q.title = _("Where should the startup disk be written?");
+	q.text = _("A folder on the removable medium (the file KMSPWD.INI is written into it), or "
+		   "the file's own path.");
+	found = media_find_folders();
+	q.suggestions = (const char *const *)found;
+	q.def_text = found[0] != NULL && found[1] == NULL ? found[0] : NULL;
+	for (;;) {
+		if ((reply = r->fe->ask_text(r->fe, &q, &answer, &cause)) != FE_OK)
+			break;
+		*path = task_disk_resolve(r, answer);
+		free(answer);
+		if ((why = task_disk_refusal(r, *path)) == NULL)
+			break;
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", why);
+		free(why);
+		free(*path);
+		*path = NULL;
+		q.retry++;
+	}
+	xfree_argv(found);
+	if (reply == FE_ERROR) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	return reply == FE_OK ? -1 : EXIT_FAILED;
 }
 
 /* The alpha string for a new startup disk: from a file, or typed twice. */
@@ -461,43 +534,43 @@ static int
 task_startup_disk(struct recovery *r)
 {
 	struct fe_summary_line line;
-	char *path, *cause = NULL;
+	char *path = NULL, *cause = NULL;
 	int ret, ok;
 
-	path = task_disk_path(r);
 	line.label = _("Startup disk:");
-	line.value = path;
-	if (access(path, F_OK) == 0 && !r->opt->force) {
-		r->cause = xasprintf(
-		    _("%s exists already: a startup disk is not overwritten unless "
-		      "you give --force."),
-		    path);
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", r->cause);
-		ret = EXIT_FAILED;
-		goto out;
-	}
+	line.value = "-";
 	task_show(r, 0,
 	    _("The startup disk holds the alpha string the KM Server needs to start "
 	      "(KMSPWD.INI). Without it, or the written string, a rebuilt server "
 	      "cannot open its keys."),
-	    path);
+	    NULL);
+	if ((ret = task_disk_path(r, &path)) != -1)
+		goto out;
+	line.value = path;
+	if ((r->cause = task_disk_refusal(r, path)) != NULL) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", r->cause);
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	task_done(r, 0, 1);
+	task_show(r, 1, NULL, path);
 	if ((ret = task_disk_alpha(r)) != -1)
 		goto out;
-	task_done(r, 0, 1);
-	task_show(r, 1, NULL, NULL);
+	task_done(r, 1, 1);
+	task_show(r, 2, NULL, NULL);
 	if (r->profile->verify_argv != NULL &&
 	    (ok = prereq_verify_alpha(r, r->kmsdata.path)) != 1) {
 		ret = ok == 0 ? EXIT_PASSWORD_REFUSED : EXIT_FAILED;
 		goto out;
 	}
-	task_done(r, 1, 1);
-	task_show(r, 2, NULL, path);
+	task_done(r, 2, 1);
+	task_show(r, 3, NULL, path);
 	ok = task_disk_write(r, path, &cause) == 0;
-	task_done(r, 2, ok);
+	task_done(r, 3, ok);
 	if (ok) {
-		task_show(r, 3, NULL, path);
+		task_show(r, 4, NULL, path);
 		ok = task_disk_readback(r, path, &cause) == 0;
-		task_done(r, 3, ok);
+		task_done(r, 4, ok);
 	}
 	if (!ok) {
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
@@ -634,7 +707,7 @@ task_setup_view(struct recovery *r, enum recovery_task task)
 	if (task == TASK_BACKUP)
 		task_view_steps(r, _("Back up Kmsdata"), task_backup_titles, 5);
 	else if (task == TASK_STARTUP_DISK)
-		task_view_steps(r, _("Make a startup disk"), task_disk_titles, 4);
+		task_view_steps(r, _("Make a startup disk"), task_disk_titles, 5);
 	else if (task == TASK_REHEARSE)
 		task_view_steps(r, _("Rehearse a recovery"), task_rehearse_titles, 4);
 }

@@ -38,6 +38,7 @@ batch_option(const char *key)
 		{ "startup-disk", "--startup-disk" },
 		{ "journal", "--resume or --rollback" },
 		{ "start-failed", "--rollback (in a new run)" },
+		{ "output", "-o" },
 	};
 	size_t i;
 
