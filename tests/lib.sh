@@ -4,7 +4,7 @@
 : "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_srcdir:=$top_builddir}"
 : "${KMSRECOVER:=$top_builddir/kmsrecover}"
-: "${KMSIM:=$top_builddir/sandbox/kmsim}"
+: "${KMSIM:=$top_builddir/sandbox/kmsim/kmsim}"
 export KMSRECOVER_KMSIM="${KMSRECOVER_KMSIM:-$KMSIM}"
 
 tap_n=0

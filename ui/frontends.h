@@ -1,6 +1,6 @@
 /*
  * The three frontends (DESIGN.md, "Layers"): each returns a struct frontend
- * (src/frontend.h) to hand to the engine, freed with frontend_free().
+ * (src/frontend/frontend.h) to hand to the engine, freed with frontend_free().
  */
 #ifndef KMSRECOVER_FRONTENDS_H
 #define KMSRECOVER_FRONTENDS_H

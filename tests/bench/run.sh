@@ -34,7 +34,7 @@ export LC_ALL
 bench_src=$(cd "$(dirname "$0")" && pwd)
 builddir=$(pwd)
 KMSRECOVER=$builddir/kmsrecover
-KMSIM=$builddir/sandbox/kmsim
+KMSIM=$builddir/sandbox/kmsim/kmsim
 runs=${BENCH_RUNS:-5}
 sizes=${BENCH_SIZES:-realistic small}
 formats=${BENCH_FORMATS:-tar tar.gz tar.zst zip}
@@ -230,9 +230,11 @@ mkvar() { sed -n "s/^$1 = //p" "$builddir/Makefile" | head -1; }
 srcdir=$(mkvar abs_top_srcdir)
 cc -O2 -std=c11 -o "$B/mkdata" "$bench_src/mkdata.c" || die "cannot build mkdata"
 # shellcheck disable=SC2046
-$(mkvar CC) -std=c11 -pthread $(mkvar SAN_CFLAGS) -I"$builddir" -I"$srcdir/src" -I"$srcdir/ui" \
+$(mkvar CC) -std=c11 -pthread $(mkvar SAN_CFLAGS) -I"$builddir" $(for d in base frontend system backup; do
+	printf ' -I%s/src/%s' "$srcdir" "$d"; done) -I"$srcdir/ui" \
 	$(mkvar LIBARCHIVE_CFLAGS) $(mkvar NCURSESW_CFLAGS) -o "$B/driver" "$bench_src/driver.c" \
-	"$builddir/libkmsui.a" "$builddir/libkmsrecover.a" $(mkvar LIBARCHIVE_LIBS) \
+	"$builddir/ui/libui.a" $(for d in procedure backup system frontend base; do
+	printf ' %s/src/%s/lib%s.a' "$builddir" "$d" "$d"; done) $(mkvar LIBARCHIVE_LIBS) \
 	$(mkvar OPENSSL_LIBS) $(mkvar LIBINTL) $(mkvar NCURSESW_LIBS) || die "cannot build the driver"
 DRIVER=$B/driver
 

@@ -25,6 +25,7 @@
 
 #include "input.h"
 #include "secret.h"
+#include "startup-disk.h"
 #include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

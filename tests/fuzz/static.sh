@@ -89,7 +89,7 @@ echo "== cppcheck"
 cppcheck --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
     --suppressions-list=.cppcheck-suppressions --std=c11 --quiet \
     --template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
-    -I src -I ui -I "$build" --include="$build/config.h" \
+    $(for d in src/*/ ui ui/curses; do printf ' -I %s' "$d"; done) -I "$build" --include="$build/config.h" \
     -DLOCALEDIR='"/usr/share/locale"' -DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' \
     -DPKGLIBEXECDIR='"/usr/libexec/kmsrecover"' \
     src ui sandbox 2>"$out.cppcheck"
@@ -99,7 +99,7 @@ cppcheck_n=$(grep -cE '^.+:[0-9]+:[0-9]+: [a-z]+: ' "$out.cppcheck")
 # A failure that printed no finding (a crash, a bad option) still fails.
 [ "$cppcheck_rc" -eq 0 ] || [ "$cppcheck_n" -gt 0 ] || cppcheck_n=1
 
-files=$(printf '%s\n' src/*.c ui/*.c ui/curses/*.c sandbox/*.c)
+files=$(printf '%s\n' src/*/*.c ui/*.c ui/curses/*.c sandbox/*/*.c)
 nfiles=$(echo "$files" | wc -l)
 echo "== clang-tidy ($nfiles files)"
 # One file a process, $jobs at a time; the findings in file order.

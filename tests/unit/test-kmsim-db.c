@@ -1,5 +1,5 @@
 /*
- * Unit tests of kmsim's key database (sandbox/kmsim-db.c): the right alpha
+ * Unit tests of kmsim's key database (sandbox/kmsim/kmsim-db.c): the right alpha
  * string unlocks it with stable fingerprints, a wrong one is refused as a
  * wrong password, and damage of every kind (each truncation, a flipped byte
  * at every offset, hostile lengths with a recomputed trailer, missing or

@@ -20,8 +20,10 @@
 
 #include <openssl/crypto.h>
 
+#include "handoff.h"
 #include "profile.h"
 #include "secret.h"
+#include "startup-disk.h"
 #include "tap.h"
 #include "xmalloc.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine.h"
+#include "media.h"
 #include "xmalloc.h"
 
 #define MEDIA_DEPTH 3

@@ -20,10 +20,12 @@
 
 #include <openssl/crypto.h>
 
+#include "media.h"
 #include "mkbackup.h"
 #include "engine.h"
 #include "i18n.h"
 #include "secret.h"
+#include "startup-disk.h"
 #include "xmalloc.h"
 
 static const char *task_backup_titles[] = { N_("Check the password"), N_("Stop the service"),

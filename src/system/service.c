@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "handoff.h"
 #include "i18n.h"
 #include "secret.h"
 #include "service.h"

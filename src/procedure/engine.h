@@ -85,13 +85,6 @@ int prereq_ask_alpha(struct recovery *r, int again);
 /* Runs the verifier, if any, on dir. 1 unlocks (or no verifier), 0 refused (noted), -1 failed (noted). */
 int prereq_verify_alpha(struct recovery *r, const char *dir);
 
-/* media.c: backups found on removable media, NULL-terminated (xfree_argv after). */
-char **media_find_backups(void);
-/* The media's folders (/media/usb, /run/media/USER/LABEL): where a startup disk may go. */
-char **media_find_folders(void);
-/* The folders searched: KMSRECOVER_MEDIA_ROOTS or /media, /run/media, /mnt. NULL-terminated. */
-char **media_roots(void);
-
 /* procedure.c helpers used by prereq.c. */
 void recovery_note(struct recovery *r, enum fe_level level, const char *detail, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));

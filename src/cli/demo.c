@@ -37,7 +37,7 @@ demo_find_kmsim(void)
 		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL)
 			*slash = '\0';
-		path = xasprintf("%s/sandbox/kmsim", self);
+		path = xasprintf("%s/sandbox/kmsim/kmsim", self);
 		if (access(path, X_OK) == 0)
 			return path;
 		free(path);

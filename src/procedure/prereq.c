@@ -14,8 +14,11 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "handoff.h"
 #include "i18n.h"
+#include "media.h"
 #include "secret.h"
+#include "startup-disk.h"
 #include "xmalloc.h"
 
 /* Asks a question with a retry count; FE_ERROR notes the cause. */
