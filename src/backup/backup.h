@@ -106,6 +106,9 @@ void backup_result_free(struct backup_result *result);
  */
 #define BACKUP_HMAC_LEN 32
 
+/* The HMAC side file's name for an archive path ("FILE.hmac"), newly allocated. */
+char *backup_hmac_path(const char *archive_path);
+
 /* The side file's key for the file's 8-byte salt. 0, or -1. */
 int backup_hmac_key(const struct secret *passphrase, const unsigned char *salt, int iterations,
     unsigned char key[BACKUP_HMAC_LEN]);

@@ -227,16 +227,6 @@ manifest_add(struct manifest *m, char *path, const unsigned char digest[DIGEST_L
 	e->seen = 0;
 }
 
-/*
- * Parses one line of sha256sum output without its line end (a CR before it
- * is dropped): 0 for a blank line, 1 with *path (normalised, to be freed)
- * and digest, or -1 with *cause naming the line by its number. backup.c
- * reads a backup's manifest with it a line at a time, as it streams by.
- * (Declared here until digest.h declares it.)
- */
-int manifest_parse_line(const char *s, size_t len, size_t line, char **path,
-    unsigned char digest[DIGEST_LEN], char **cause);
-
 int
 manifest_parse_line(const char *s, size_t len, size_t line, char **path,
     unsigned char digest[DIGEST_LEN], char **cause)

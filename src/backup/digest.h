@@ -53,4 +53,13 @@ size_t manifest_unseen_count(const struct manifest *m);
 /* Normalises a path as the manifest does, into a new string. */
 char *manifest_normalize_path(const char *path);
 
+/*
+ * Parses one line of sha256sum output without its line end (a CR before it
+ * is dropped): 0 for a blank line, 1 with *path (normalised, to be freed)
+ * and digest, or -1 with *cause naming the line by its number. manifest.c
+ * reads a backup's manifest with it a line at a time, as it streams by.
+ */
+int manifest_parse_line(const char *s, size_t len, size_t line, char **path,
+    unsigned char digest[DIGEST_LEN], char **cause);
+
 #endif

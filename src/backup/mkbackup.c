@@ -418,7 +418,7 @@ writer_finish(struct writer *w, const struct mkbackup_options *opt, struct mkbac
 		goto fail;
 	for (i = 0; i < maclen && i < DIGEST_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-	path = mkbackup_hmac_path(opt->output);
+	path = backup_hmac_path(opt->output);
 	text = xasprintf("kmsrecover-hmac-sha256 1 %d\n%s\n", opt->iterations, hex);
 	ret = 0;
 	{
@@ -490,17 +490,11 @@ out:
 	archive_write_free(a);
 	writer_free(&w);
 	if (ret != 0 && w.output != NULL) {
-		char *side = mkbackup_hmac_path(opt->output);
+		char *side = backup_hmac_path(opt->output);
 
 		unlink(opt->output);
 		unlink(side);
 		free(side);
 	}
 	return ret;
-}
-
-char *
-mkbackup_hmac_path(const char *archive_path)
-{
-	return xasprintf("%s.hmac", archive_path);
 }

@@ -38,7 +38,4 @@ struct mkbackup_result {
 int mkbackup_write(const struct mkbackup_options *opt, const struct progress *progress,
     struct mkbackup_result *result, char **cause);
 
-/* The HMAC side file's name for an archive path ("FILE.hmac"), newly allocated. */
-char *mkbackup_hmac_path(const char *archive_path);
-
 #endif

@@ -268,8 +268,8 @@ task_backup_verify(struct recovery *r, const char *tmp, const char *final)
 		task_done(r, 4, 0);
 		return EXIT_FAILED;
 	}
-	side_tmp = mkbackup_hmac_path(tmp);
-	side = mkbackup_hmac_path(final);
+	side_tmp = backup_hmac_path(tmp);
+	side = backup_hmac_path(final);
 	if (link(tmp, final) != 0 || (r->passphrase != NULL && rename(side_tmp, side) != 0)) {
 		/* TRANSLATORS: %1$s is a file, %2$s the system's reason. */
 		r->cause = xasprintf(_("cannot create %1$s: %2$s"), final, strerror(errno));
@@ -351,7 +351,7 @@ task_backup(struct recovery *r)
 	if ((ret = task_backup_archive(r, tmp, final, &made)) == 0)
 		ret = task_backup_verify(r, tmp, final);
 	unlink(tmp);
-	action = mkbackup_hmac_path(tmp);
+	action = backup_hmac_path(tmp);
 	unlink(action);
 	free(action);
 out:
