@@ -2,7 +2,7 @@
  * The curses wizard: the struct frontend the engine drives (frontend.h)
  * and the one loop every screen runs in.
  *
- * Each question puts a form (dialogs.c) at the foot of the main pane and runs
+ * Each question puts a form (form.c) at the foot of the main pane and runs
  * the loop until the form has an answer; a dialog or a viewer runs the same
  * loop as an overlay. The loop repaints everything from state before each
  * key, so a resize (KEY_RESIZE) or Ctrl-L anywhere is only a redraw, and

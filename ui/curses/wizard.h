@@ -259,7 +259,7 @@ int curses_language_choose(struct wizard *w);
 /* viewer.c: a scrollable, searchable text (an overlay). */
 void curses_viewer_run(struct wizard *w, const char *title, const char *text, int at_end);
 
-/* dialogs.c: boxes over the screen. */
+/* dialog.c: boxes over the screen. */
 int curses_dialog_run(struct wizard *w, enum fe_level level, const char *title, const char *text,
     const char *detail, const struct curses_button *b, int nb, int def, int esc_result);
 void curses_dialog_note(struct wizard *w, enum fe_level level, const char *text,
@@ -267,7 +267,7 @@ void curses_dialog_note(struct wizard *w, enum fe_level level, const char *text,
 int curses_dialog_quit(struct wizard *w);
 int curses_dialog_stop(struct wizard *w);
 
-/* dialogs.c: the questions in the pane. */
+/* form.c: the questions in the pane. */
 enum curses_form_kind {
 	CURSES_FORM_WELCOME,
 	CURSES_FORM_CONFIRM,
