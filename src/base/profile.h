@@ -74,6 +74,8 @@ int profile_load_buffer(struct profile *p, const char *name, const char *buf, si
  * *argv, or -1 with *cause (unterminated quote, empty command).
  */
 int profile_split_argv(const char *line, char ***argv, char **cause);
+/* The blanks of the INI dialect and of a command line: space and tab. */
+int profile_is_blank(char c);
 
 /*
  * A copy of argv with every occurrence of token inside each argument replaced
