@@ -15,6 +15,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "utf8.h"
 #include "width.h"
 #include "xmalloc.h"
 
@@ -27,40 +28,17 @@ struct width_glyph {
 	int wide;    /* double width: a line may break before and after */
 };
 
-/* Decodes one UTF-8 character; returns its length (1 for an invalid byte). */
+/* Decodes one UTF-8 character; returns its length (1 for an invalid byte: U+FFFD). */
 static size_t
 width_decode(const unsigned char *s, size_t n, uint32_t *cp, int *valid)
 {
-	size_t len, i;
-	uint32_t c, min;
+	size_t len = utf8_decode(s, n, cp);
 
-	*valid = 0;
+	*valid = len > 0;
+	if (len > 0)
+		return len;
 	*cp = 0xfffd;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		*valid = 1;
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2, c = s[0] & 0x1f, min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3, c = s[0] & 0x0f, min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4, c = s[0] & 0x07, min = 0x10000;
-	} else
-		return 1;
-	if (len > n)
-		return 1;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 1;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 1;
-	*cp = c;
-	*valid = 1;
-	return len;
+	return 1;
 }
 
 size_t

@@ -99,4 +99,7 @@ void *kmsim_xcalloc(size_t n, size_t size);
 char *kmsim_xstrdup(const char *s);
 char *kmsim_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Writes all of data to fd, retrying short writes and EINTR. 0, or -1 with errno. */
+int kmsim_write_all(int fd, const void *data, size_t len);
+
 #endif

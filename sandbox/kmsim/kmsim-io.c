@@ -259,7 +259,7 @@ kmsim_record_aad(unsigned char *aad, const unsigned char *header, uint32_t index
 	return KMSIM_HEADER_SIZE + 5 + name_len;
 }
 
-static int
+int
 kmsim_write_all(int fd, const void *data, size_t len)
 {
 	const unsigned char *p = data;

@@ -112,24 +112,6 @@ kmsim_sleep_ms(long ms)
 		;
 }
 
-int
-kmsim_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Writes s to f, newlines and backslashes escaped, so each record stays one line. */
 static void
 kmsim_record_string(FILE *f, const char *s)

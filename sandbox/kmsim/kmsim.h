@@ -77,7 +77,6 @@ struct kmsim_command {
 
 /* kmsim.c */
 long long kmsim_now_ms(void);
-int kmsim_write_all(int fd, const void *data, size_t len);
 int kmsim_read_line(int fd, char *buf, size_t size, size_t *lenp);
 
 /* kmsim-daemon.c */

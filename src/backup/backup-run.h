@@ -231,7 +231,6 @@ struct backup_run {
 /* run.c */
 int __attribute__((format(printf, 2, 3)))
 backup_error(struct backup_run *run, const char *fmt, ...);
-ssize_t backup_read_full(int fd, void *buf, size_t len);
 void backup_result_warn(struct backup_result *result, const char *warning);
 uint64_t backup_bytes_read(const struct backup_run *run);
 int backup_enter(struct backup_run *run);
@@ -285,7 +284,6 @@ int backup_manifest(struct backup_run *run, struct backup_result *result);
 
 /* extract.c */
 int backup_staging_sync(struct backup_run *run);
-int backup_remove_tree(int dir_fd, const char *name);
 void backup_file_digested(void *arg, size_t rec, const unsigned char *digest);
 int backup_disk_failed(struct backup_run *run, const char *why);
 int backup_copy_data(struct backup_run *run, struct archive_entry *e, size_t canon, int own);

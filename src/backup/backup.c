@@ -29,7 +29,9 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fs.h"
 #include "i18n.h"
+#include "utf8.h"
 #include "xmalloc.h"
 #include "backup-run.h"
 
@@ -41,7 +43,7 @@ backup_probe(const char *source, enum backup_kind *kind, char **cause)
 	ssize_t n;
 	int fd;
 
-	shown = backup_escape_name(source);
+	shown = utf8_escape(source);
 	if (stat(source, &st) != 0) {
 		*cause = xasprintf(_("Cannot find the backup %1$s: %2$s."), shown, strerror(errno));
 		goto fail;
@@ -56,7 +58,7 @@ backup_probe(const char *source, enum backup_kind *kind, char **cause)
 		goto fail;
 	}
 	if ((fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0 ||
-	    (n = backup_read_full(fd, head, sizeof head)) < 0) {
+	    (n = fs_read_full(fd, head, sizeof head)) < 0) {
 		*cause = xasprintf(_("Cannot read the backup %1$s: %2$s."), shown, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -145,7 +147,7 @@ backup_run_init(struct backup_run *run, const struct backup_options *opt,
 	memset(run, 0, sizeof *run);
 	run->opt = opt;
 	run->progress = progress;
-	run->shown_source = backup_escape_name(opt->source);
+	run->shown_source = utf8_escape(opt->source);
 	run->parent_fd = run->staging_fd = run->cwd_fd = run->flush_fd = -1;
 	run->file_digest = digest_new();
 	run->hasher = hasher_new(backup_file_digested, run, 1);
@@ -265,7 +267,7 @@ backup_stage_cause(struct backup_run *run, int parent_fd, const char *name, int 
 	if (!created)
 		/* TRANSLATORS: %s is a complete sentence saying what went wrong. */
 		return xasprintf(_("%s Nothing was changed."), run->cause);
-	if (backup_remove_tree(parent_fd, name) == 0)
+	if (fs_remove_tree(parent_fd, name) == 0)
 		/* TRANSLATORS: %s is a complete sentence saying what went wrong. */
 		return xasprintf(_("%s The staging folder was removed; nothing else was changed."),
 		    run->cause);

@@ -123,12 +123,4 @@ EVP_MAC_CTX *backup_hmac_new(const unsigned char key[BACKUP_HMAC_LEN]);
  */
 int backup_hmac_parse(const char *text, int *iterations, unsigned char mac[BACKUP_HMAC_LEN]);
 
-/*
- * Escapes a name for display and logs: control characters (C0, DEL, and
- * C1 as UTF-8), bidirectional controls, line separators and invalid UTF-8
- * bytes as \xHH, a backslash as \\; printable UTF-8 is kept. NULL gives "".
- * Never returns NULL.
- */
-char *backup_escape_name(const char *name);
-
 #endif

@@ -112,6 +112,34 @@ digest_hex(const unsigned char in[DIGEST_LEN], char out[DIGEST_HEX_LEN + 1])
 	out[DIGEST_HEX_LEN] = '\0';
 }
 
+/* A hex digit's value, either case; -1 for anything else. */
+static int
+digest_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+digest_unhex(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if ((hi = digest_hex_value(s[2 * i])) < 0 ||
+		    (lo = digest_hex_value(s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 /*
  * Drops "." components (a leading "./" above all, as find(1) writes) and
  * folds runs of "/", so that a path in the manifest and the same path as an
@@ -140,35 +168,13 @@ manifest_normalize_path(const char *path)
 	return out;
 }
 
-static int
-manifest_hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads 64 hex digits (either case, as sha256sum -c accepts). */
 static int
 manifest_parse_hex(const char *s, size_t len, unsigned char out[DIGEST_LEN])
 {
-	size_t i;
-	int hi, lo;
-
 	if (len < DIGEST_HEX_LEN)
 		return -1;
-	for (i = 0; i < DIGEST_LEN; i++) {
-		hi = manifest_hex_value((unsigned char)s[2 * i]);
-		lo = manifest_hex_value((unsigned char)s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
+	return digest_unhex(s, out, DIGEST_LEN);
 }
 
 /*

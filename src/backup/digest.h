@@ -21,6 +21,11 @@ void digest_final(struct digest *d, unsigned char out[DIGEST_LEN]);
 void digest_free(struct digest *d);
 /* Lower-case hex, NUL-terminated. */
 void digest_hex(const unsigned char in[DIGEST_LEN], char out[DIGEST_HEX_LEN + 1]);
+/*
+ * Reads 2n hex digits (either case, as sha256sum -c accepts them) at s into
+ * n bytes; stops at the first character that is not one. 0, or -1.
+ */
+int digest_unhex(const char *s, unsigned char *out, size_t n);
 
 /*
  * A parsed manifest. Paths are normalised: "." components dropped (a

@@ -12,16 +12,9 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fs.h"
 #include "i18n.h"
 #include "backup-run.h"
-
-static int
-backup_fsync(int fd)
-{
-	if (fault_fail("fsync") != 0)
-		return -1;
-	return fsync(fd);
-}
 
 /* fsyncs every folder below fd and fd itself (and the files, without syncfs). */
 static int
@@ -56,13 +49,13 @@ backup_sync_dir(int fd)
 			r = -1;
 			break;
 		}
-		r = S_ISDIR(st.st_mode) ? backup_sync_dir(sub) : backup_fsync(sub);
+		r = S_ISDIR(st.st_mode) ? backup_sync_dir(sub) : fs_fsync(sub);
 		close(sub);
 	}
 	if (r == 0 && errno != 0)
 		r = -1;
 	closedir(dir);
-	return r != 0 ? -1 : backup_fsync(fd);
+	return r != 0 ? -1 : fs_fsync(fd);
 }
 
 /* Makes the staged tree and its name in the parent durable. */
@@ -79,7 +72,7 @@ backup_staging_sync(struct backup_run *run)
 		goto fail;
 	if ((fd = openat(run->parent_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		goto fail;
-	r = backup_fsync(fd);
+	r = fs_fsync(fd);
 	close(fd);
 	if (r != 0)
 		goto fail;
@@ -87,42 +80,6 @@ backup_staging_sync(struct backup_run *run)
 
 fail:
 	return backup_error(run, _("Cannot write the staged files to disk: %s."), strerror(errno));
-}
-
-/* Removes name under dir_fd and everything below it, never following a symbolic link. */
-int
-backup_remove_tree(int dir_fd, const char *name)
-{
-	struct dirent *de;
-	DIR *dir;
-	int fd, removed, r = 0;
-
-	if ((fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return errno == ENOTDIR || errno == ELOOP ? unlinkat(dir_fd, name, 0) : -1;
-	(void)fchmod(fd, S_IRWXU);
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	do {
-		removed = 0;
-		rewinddir(dir);
-		while (r == 0 && (de = readdir(dir)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			/* Linux says EISDIR for a folder, POSIX allows EPERM. */
-			if (unlinkat(fd, de->d_name, 0) == 0 ||
-			    ((errno == EISDIR || errno == EPERM) &&
-				backup_remove_tree(fd, de->d_name) == 0))
-				removed = 1;
-			else
-				r = -1;
-		}
-	} while (r == 0 && removed);
-	closedir(dir);
-	if (r != 0)
-		return -1;
-	return unlinkat(dir_fd, name, AT_REMOVEDIR);
 }
 
 /*

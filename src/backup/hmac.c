@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "i18n.h"
 #include "secret.h"
 #include "xmalloc.h"
@@ -57,24 +58,12 @@ backup_hmac_new(const unsigned char key[BACKUP_HMAC_LEN])
 	return ctx;
 }
 
-static int
-backup_hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int
 backup_hmac_parse(const char *text, int *iterations, unsigned char mac[BACKUP_HMAC_LEN])
 {
 	const char *p = text + sizeof BACKUP_HMAC_HEAD - 1;
 	char *end;
 	long v;
-	size_t i;
-	int hi, lo;
 
 	if (strncmp(text, BACKUP_HMAC_HEAD, sizeof BACKUP_HMAC_HEAD - 1) != 0 || *p < '1' ||
 	    *p > '9')
@@ -83,11 +72,10 @@ backup_hmac_parse(const char *text, int *iterations, unsigned char mac[BACKUP_HM
 	v = strtol(p, &end, 10);
 	if (errno != 0 || *end != '\n' || v < 1 || v > BACKUP_HMAC_ITERATIONS_MAX)
 		return -1;
-	for (p = end + 1, i = 0; i < BACKUP_HMAC_LEN; i++, p += 2) {
-		if ((hi = backup_hex_value(p[0])) < 0 || (lo = backup_hex_value(p[1])) < 0)
-			return -1;
-		mac[i] = (unsigned char)(hi << 4 | lo);
-	}
+	p = end + 1;
+	if (digest_unhex(p, mac, BACKUP_HMAC_LEN) != 0)
+		return -1;
+	p += 2 * BACKUP_HMAC_LEN;
 	if (*p != '\n' && *p != '\0')
 		return -1;
 	*iterations = (int)v;
@@ -116,7 +104,7 @@ backup_hmac_open(struct backup_run *run, const unsigned char *salt)
 		goto out;
 	}
 	if (fd >= 0)
-		n = backup_read_full(fd, text, sizeof text - 1);
+		n = fs_read_full(fd, text, sizeof text - 1);
 	if (n < 0) {
 		backup_error(run, _("Cannot read the HMAC file %1$s: %2$s."), shown,
 		    strerror(errno));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fs.h"
 #include "i18n.h"
 #include "xmalloc.h"
 #include "backup-run.h"
@@ -33,28 +34,6 @@ int __attribute__((format(printf, 2, 3))) backup_error(struct backup_run *run, c
 /*
  * Probing.
  */
-
-/* Reads up to len bytes, retrying short reads; the count, or -1. */
-ssize_t
-backup_read_full(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if (fault_fail("read") != 0)
-			return -1;
-		n = read(fd, (char *)buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
 
 void
 backup_result_warn(struct backup_result *result, const char *warning)
@@ -109,15 +88,6 @@ backup_leave(struct backup_run *run)
 	return 0;
 }
 
-static int64_t
-backup_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Reports progress (from the original cwd); stops when the operator asks. */
 int
 backup_report(struct backup_run *run)
@@ -131,7 +101,7 @@ backup_report(struct backup_run *run)
 	st.files_done = run->files;
 	st.current = run->current;
 	run->last_progress = st.bytes_done;
-	run->last_report = backup_now();
+	run->last_report = fs_monotonic_ns();
 	if (backup_leave(run) != 0)
 		return -1;
 	r = progress_update(run->progress, &st);
@@ -147,5 +117,5 @@ int
 backup_report_due(const struct backup_run *run)
 {
 	return run->entries < BACKUP_PROGRESS_ENTRIES ||
-	    backup_now() - run->last_report >= BACKUP_PROGRESS_TICK;
+	    fs_monotonic_ns() - run->last_report >= BACKUP_PROGRESS_TICK;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fault.h"
+#include "fs.h"
 #include "i18n.h"
 #include "xmalloc.h"
 #include "backup-run.h"
@@ -290,7 +291,7 @@ backup_input_open(struct backup_run *run, int fd, uint64_t size)
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	head = in->ring;
 	in->next = 1;
-	if ((n = backup_read_full(fd, head, BACKUP_HEAD_LEN)) < 0) {
+	if ((n = fs_read_full(fd, head, BACKUP_HEAD_LEN)) < 0) {
 		in->read_errno = errno;
 		return backup_read_failed(run);
 	}

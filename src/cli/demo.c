@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "demo.h"
+#include "fs.h"
 #include "mkbackup.h"
 #include "i18n.h"
 #include "spawn.h"
@@ -90,35 +91,6 @@ demo_mkdirs(const char *dir, const char *sub, char **cause)
 	return ret;
 }
 
-/* Removes a tree (the demo's own folders only: DIR was checked to be a demo world). */
-static void
-demo_remove_tree(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	char *child;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	chmod(path, 0700);
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			child = xasprintf("%s/%s", path, de->d_name);
-			demo_remove_tree(child);
-			free(child);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
-
 /* A folder the demo may (re)build in: absent, empty, or an earlier demo world. */
 static int
 demo_prepare_dir(struct demo_world *w, char **cause)
@@ -157,7 +129,7 @@ demo_prepare_dir(struct demo_world *w, char **cause)
 				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 					continue;
 				char *child = xasprintf("%s/%s", w->dir, de->d_name);
-				demo_remove_tree(child);
+				(void)fs_remove_tree(AT_FDCWD, child);
 				free(child);
 			}
 			closedir(d);

@@ -4,66 +4,53 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "frontend.h"
+#include "utf8.h"
 #include "xmalloc.h"
+
+char *
+fe_label_parse(const char *label, long *hot)
+{
+	size_t len = strlen(label), i, o = 0;
+	char *plain = xmalloc(len + 1);
+
+	*hot = -1;
+	for (i = 0; i < len; i++) {
+		if (label[i] == '&' && label[i + 1] == '&') {
+			plain[o++] = '&';
+			i++;
+		} else if (label[i] == '&' && label[i + 1] != '\0') {
+			if (*hot < 0)
+				*hot = (long)o;
+		} else
+			plain[o++] = label[i];
+	}
+	plain[o] = '\0';
+	return plain;
+}
 
 char *
 fe_label_plain(const char *label)
 {
-	char *out = xmalloc(strlen(label) + 1), *q = out;
-	const char *p;
+	long hot;
 
-	for (p = label; *p != '\0'; p++) {
-		if (*p == '&') {
-			if (p[1] == '&')
-				*q++ = *++p;
-			continue;
-		}
-		*q++ = *p;
-	}
-	*q = '\0';
-	return out;
-}
-
-/* The code point at s (UTF-8), or 0 for an invalid sequence. */
-static int
-fe_utf8_decode(const unsigned char *s)
-{
-	int c, n, i;
-
-	if (s[0] < 0x80)
-		return s[0];
-	if ((s[0] & 0xe0) == 0xc0)
-		c = s[0] & 0x1f, n = 1;
-	else if ((s[0] & 0xf0) == 0xe0)
-		c = s[0] & 0x0f, n = 2;
-	else if ((s[0] & 0xf8) == 0xf0)
-		c = s[0] & 0x07, n = 3;
-	else
-		return 0;
-	for (i = 1; i <= n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	return c;
+	return fe_label_parse(label, &hot);
 }
 
 int
 fe_label_hotkey(const char *label)
 {
-	const char *p;
+	char *plain;
+	long hot;
+	uint32_t cp = 0;
 
-	for (p = label; *p != '\0'; p++) {
-		if (*p != '&')
-			continue;
-		if (p[1] == '&') {
-			p++;
-			continue;
-		}
-		return fe_utf8_decode((const unsigned char *)p + 1);
-	}
-	return 0;
+	plain = fe_label_parse(label, &hot);
+	if (hot >= 0 &&
+	    utf8_decode((const unsigned char *)plain + hot, strlen(plain + hot), &cp) == 0)
+		cp = 0;
+	free(plain);
+	return hot >= 0 ? (int)cp : 0;
 }

@@ -162,6 +162,12 @@ struct frontend {
 	void (*destroy)(struct frontend *fe);
 };
 
+/*
+ * A label without its '&' marks, newly allocated ("&&" -> "&"); *hot is the
+ * byte offset in it of the hotkey (the character after the first single
+ * '&'), or -1 when it has none.
+ */
+char *fe_label_parse(const char *label, long *hot);
 /* Strips '&' hotkey marks from a label into a new string ("&&" -> "&"). */
 char *fe_label_plain(const char *label);
 /* The hotkey of a label: the Unicode code point after a single '&', or 0. */

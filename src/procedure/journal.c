@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fs.h"
 #include "i18n.h"
 #include "journal.h"
 #include "xmalloc.h"
@@ -205,43 +206,6 @@ journal_format(struct journal *j)
 	return text;
 }
 
-/* fsyncs the folder holding path, so a rename in it is durable. */
-static int
-journal_sync_dir(const char *path)
-{
-	char *dir = xstrdup(path), *slash;
-	int fd, ret = 0;
-
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	if ((fd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fault_fail("fsync") != 0 || fsync(fd) != 0)
-		ret = -1;
-	if (fd != -1)
-		close(fd);
-	free(dir);
-	return ret;
-}
-
-static int
-journal_write_all(int fd, const char *text)
-{
-	size_t len = strlen(text), off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		if (fault_fail("write") != 0)
-			return -1;
-		if ((n = write(fd, text + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 int
 journal_save(struct journal *j, char **cause)
 {
@@ -250,7 +214,7 @@ journal_save(struct journal *j, char **cause)
 
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1 || journal_write_all(fd, text) != 0 || fault_fail("fsync") != 0 ||
+	if (fd == -1 || fs_write_all(fd, text, strlen(text)) != 0 || fault_fail("fsync") != 0 ||
 	    fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {
@@ -258,8 +222,7 @@ journal_save(struct journal *j, char **cause)
 		goto fail;
 	}
 	fd = -1;
-	if (fault_fail("rename") != 0 || rename(tmp, j->path) != 0 ||
-	    journal_sync_dir(j->path) != 0)
+	if (fault_fail("rename") != 0 || rename(tmp, j->path) != 0 || fs_sync_parent(j->path) != 0)
 		goto fail;
 	ret = 0;
 	goto out;
@@ -286,7 +249,7 @@ journal_close(struct journal *j, char **cause)
 		    strerror(errno));
 		ret = -1;
 	} else
-		journal_sync_dir(j->path);
+		fs_sync_parent(j->path);
 	free(done);
 	return ret;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fs.h"
 #include "handoff.h"
 #include "i18n.h"
 #include "secret.h"
@@ -63,25 +64,6 @@ out:
 
 /* The file hand-offs. */
 
-static int
-secret_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if (fault_fail("write") == -1)
-			return -1;
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The credential store folder, made 0700 when it is not there. */
 static int
 secret_credstore(char **dir, char **cause)
@@ -125,7 +107,7 @@ secret_write_new(const char *path, mode_t mode, const struct secret *s, char **c
 		return -1;
 	}
 	line = secret_line(s, &len);
-	if (fchmod(fd, mode) == -1 || secret_write_all(fd, line, len) == -1 ||
+	if (fchmod(fd, mode) == -1 || fs_write_all(fd, line, len) == -1 ||
 	    fault_fail("fsync") == -1 || fsync(fd) == -1) {
 		*cause = xasprintf(_("cannot write %1$s: %2$s"), path, strerror(errno));
 		goto out;

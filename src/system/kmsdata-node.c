@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fs.h"
 #include "i18n.h"
 #include "xmalloc.h"
 #include "kmsdata-private.h"
@@ -142,7 +143,7 @@ kmsdata_open_dir(int dirfd, const char *name, const char *path, char **cause)
 int
 kmsdata_sync_fd(int fd, const char *path, char **cause)
 {
-	if (fault_fail("fsync") != 0 || fsync(fd) != 0) {
+	if (fs_fsync(fd) != 0) {
 		*cause = xasprintf(_("cannot flush %1$s to disk: %2$s"), path, strerror(errno));
 		return -1;
 	}

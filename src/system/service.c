@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "handoff.h"
 #include "i18n.h"
 #include "secret.h"
@@ -53,15 +54,6 @@ service_state_name(enum service_state s)
 		break;
 	}
 	return _("unknown");
-}
-
-static long long
-service_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -139,7 +131,7 @@ static int
 service_wait_state(const struct profile *p, enum service_state want, long long ms,
     enum service_state *last, char **cause)
 {
-	long long deadline = service_now_ms() + ms;
+	long long deadline = fs_monotonic_ns() / 1000000 + ms;
 	int poll = 0;
 
 	for (;;) {
@@ -147,7 +139,7 @@ service_wait_state(const struct profile *p, enum service_state want, long long m
 			return -1;
 		if (*last == want)
 			return 0;
-		if (service_now_ms() >= deadline)
+		if (fs_monotonic_ns() / 1000000 >= deadline)
 			return 1;
 		poll = service_next_poll(poll);
 		service_sleep_ms(poll);
@@ -211,14 +203,15 @@ out:
 static int
 service_wait_started(const struct profile *p, char **cause)
 {
-	long long deadline = service_now_ms() + (long long)p->timeout * 1000, seen = 0, now;
+	long long deadline = fs_monotonic_ns() / 1000000 + (long long)p->timeout * 1000, seen = 0,
+		  now;
 	enum service_state st;
 	int poll = 0;
 
 	for (;;) {
 		if (service_status(p, &st, NULL, cause) == -1)
 			return -1;
-		now = service_now_ms();
+		now = fs_monotonic_ns() / 1000000;
 		if (st == SERVICE_RUNNING && seen == 0)
 			seen = now;
 		if (seen != 0 && st == SERVICE_STOPPED) {

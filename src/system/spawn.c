@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fs.h"
 #include "i18n.h"
 #include "spawn.h"
 #include "xmalloc.h"
@@ -43,15 +44,6 @@ struct spawn_io {
 	char *buf; /* the output kept so far, at most SPAWN_KEEP bytes */
 	size_t len;
 };
-
-static long long
-spawn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 spawn_close(int *fd)
@@ -209,13 +201,13 @@ spawn_wait(pid_t pid, struct spawn_io *io, int timeout, int *timed_out, int *sta
 	pid_t r;
 
 	if (timeout > 0)
-		deadline = spawn_now_ms() + (long long)timeout * 1000;
+		deadline = fs_monotonic_ns() / 1000000 + (long long)timeout * 1000;
 	for (;;) {
 		if ((r = waitpid(pid, status, WNOHANG)) == pid)
 			break;
 		if (r == -1 && errno != EINTR)
 			return -1;
-		now = spawn_now_ms();
+		now = fs_monotonic_ns() / 1000000;
 		if (deadline != 0 && now >= deadline && !*timed_out) {
 			*timed_out = 1;
 			spawn_signal(pid, SIGTERM);

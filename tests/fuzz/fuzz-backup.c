@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "backup.h"
+#include "utf8.h"
 #include "input.h"
 #include "secret.h"
 #include "xmalloc.h"

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "backup.h"
+#include "utf8.h"
 #include "digest.h"
 #include "mkbackup.h"
 #include "secret.h"
@@ -262,7 +263,7 @@ shown(const char *s)
 	static char *last;
 
 	free(last);
-	last = backup_escape_name(s != NULL ? s : "(none)");
+	last = utf8_escape(s != NULL ? s : "(none)");
 	return last;
 }
 
@@ -374,11 +375,11 @@ test_escape(void)
 	char *e;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		e = backup_escape_name(cases[i][0]);
+		e = utf8_escape(cases[i][0]);
 		ok(strcmp(e, cases[i][1]) == 0, "escape case %zu gives %s", i, cases[i][1]);
 		free(e);
 	}
-	e = backup_escape_name(NULL);
+	e = utf8_escape(NULL);
 	ok(e != NULL && *e == '\0', "escaping NULL gives an empty string");
 	free(e);
 }

@@ -17,52 +17,10 @@
 
 #define CURSES_BUTTON_GAP 3
 
-/*
- * The label without its marks; *hot is the byte offset of the hotkey in
- * it, or -1.
- */
-static char *
-curses_label_parse(const char *label, long *hot)
-{
-	size_t len = strlen(label), i, o = 0;
-	char *plain = xmalloc(len + 1);
-
-	*hot = -1;
-	for (i = 0; i < len; i++) {
-		if (label[i] == '&' && label[i + 1] == '&') {
-			plain[o++] = '&';
-			i++;
-		} else if (label[i] == '&' && label[i + 1] != '\0') {
-			if (*hot < 0)
-				*hot = (long)o;
-		} else
-			plain[o++] = label[i];
-	}
-	plain[o] = '\0';
-	return plain;
-}
-
-/* The label as shown: without its '&' marks. */
-char *
-curses_label_plain(const char *label)
-{
-	long hot;
-
-	return curses_label_parse(label, &hot);
-}
-
 wint_t
 curses_label_hotkey(const char *label)
 {
-	char *plain;
-	long hot;
-	uint32_t cp = 0;
-
-	plain = curses_label_parse(label, &hot);
-	if (hot >= 0)
-		width_decode_char(plain + hot, strlen(plain + hot), &cp);
-	free(plain);
-	return hot >= 0 ? towlower((wint_t)cp) : 0;
+	return towlower((wint_t)fe_label_hotkey(label));
 }
 
 int
@@ -72,7 +30,7 @@ curses_label_width(const char *label)
 	long hot;
 	int w;
 
-	plain = curses_label_parse(label, &hot);
+	plain = fe_label_parse(label, &hot);
 	w = (int)width_of(plain);
 	free(plain);
 	return w;
@@ -91,7 +49,7 @@ curses_label_draw(struct wizard *w, int y, int x, int cols, const char *label, a
 	size_t len;
 	uint32_t cp;
 
-	plain = curses_label_parse(label, &hot);
+	plain = fe_label_parse(label, &hot);
 	curses_put(y, x, cols, plain, attr);
 	if (hot >= 0) {
 		col = (int)width_of_n(plain, (size_t)hot);

@@ -691,7 +691,7 @@ curses_help_add(char *text, const char *para)
 static char *
 curses_help_choice(char *text, const struct fe_question *q, size_t i)
 {
-	char *plain = curses_label_plain(q->choices[i]), *line;
+	char *plain = fe_label_plain(q->choices[i]), *line;
 	const char *help = q->choice_help != NULL ? q->choice_help[i] : NULL;
 
 	if (help == NULL || *help == '\0')

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "frontends.h"
+#include "fs.h"
 #include "i18n.h"
 #include "secret.h"
 #include "wizard.h"
@@ -49,10 +50,7 @@ wizard_data(struct wizard *w)
 double
 curses_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)fs_monotonic_ns() / 1e9;
 }
 
 void

@@ -228,7 +228,6 @@ void curses_buttons_draw(struct wizard *w, const struct curses_buttons *bs, int 
     int focused);
 int curses_buttons_find(const struct curses_buttons *bs, wint_t ch);
 wint_t curses_label_hotkey(const char *label);
-char *curses_label_plain(const char *label);
 int curses_label_draw(struct wizard *w, int y, int x, int cols, const char *label, attr_t attr);
 int curses_label_width(const char *label);
 
