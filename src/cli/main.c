@@ -720,11 +720,11 @@ main(int argc, char **argv)
 	if ((fe = main_frontend(&c, &answers, &ret)) == NULL)
 		goto out;
 	if (c.command == CMD_VERIFY)
-		ret = recovery_verify(profile, fe, c.opt.backup, c.opt.passphrase_file);
+		ret = verify_run(profile, fe, c.opt.backup, c.opt.passphrase_file);
 	else if (c.opt.task != TASK_RECOVER)
 		ret = task_run(profile, fe, &c.opt);
 	else
-		ret = recovery_run(profile, fe, &c.opt);
+		ret = procedure_run(profile, fe, &c.opt);
 	if (c.command == CMD_DEMO)
 		main_demo_where(&world);
 out:

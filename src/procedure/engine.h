@@ -63,50 +63,90 @@ struct step {
 	/* The phase the journal holds once the step is done (or -1). */
 	int done_phase;
 };
-extern const struct step recovery_step_table[STEP_COUNT];
-
-/* steps.c: the end's quarantine question; its path when kept, else NULL. */
-char *steps_finish_quarantine(struct recovery *r);
-
-/* rollback.c */
-int recovery_discard_staged(struct recovery *r);
-int recovery_rollback(struct recovery *r);
-int recovery_from_journal(struct recovery *r, int *first);
-
-/* procedure.c, for steps.c and rollback.c */
-int recovery_finish(struct recovery *r, int code);
-int recovery_steps(struct recovery *r, int first);
-int recovery_open_transcript(struct recovery *r, const char *path);
-
-/* Step P (prereq.c): the backup read into staging, the password proven. Returns an exit code or -1 to go on. */
-int prereq_run(struct recovery *r);
-/* Asks for the alpha string again (step 7's "another password", resume). 0, or an exit code. */
-int prereq_ask_alpha(struct recovery *r, int again);
-/* Runs the verifier, if any, on dir. 1 unlocks (or no verifier), 0 refused (noted), -1 failed (noted). */
-int prereq_verify_alpha(struct recovery *r, const char *dir);
-
-/* procedure.c helpers used by prereq.c. */
-void recovery_note(struct recovery *r, enum fe_level level, const char *detail, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-int recovery_progress(struct recovery *r, const char *label, const struct progress_state *s);
 /* A progress adapter for the backend modules; arg is a struct progress_ctx. */
 struct progress_ctx {
 	struct recovery *r;
 	const char *label;
 };
-int recovery_progress_cb(void *arg, const struct progress_state *s);
-void recovery_set_state(struct recovery *r);
+
+/*
+ * The files of the procedure, each using only those before it in this list
+ * (tests/style/layers.sh keeps the rule that no two call each other).
+ */
+
+/* recovery.c: the context. */
 void recovery_init(struct recovery *r, struct profile *p, struct frontend *fe,
     const struct recovery_options *o);
 void recovery_release(struct recovery *r);
+/* A message to the operator, also in the transcript. detail (may be NULL) is a tool's output. */
+void recovery_note(struct recovery *r, enum fe_level level, const char *detail, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+/*
+ * A failure: noted as an error (with detail, which may be NULL) and kept as
+ * the run's cause for the report and the summary, replacing an earlier one.
+ * Takes cause.
+ */
+void recovery_fail(struct recovery *r, const char *detail, char *cause);
+/* Progress to the frontend; non-zero when the operator (or a signal) asked to stop. */
+int recovery_progress(struct recovery *r, const char *label, const struct progress_state *s);
+int recovery_progress_cb(void *arg, const struct progress_state *s);
+/* Puts where Kmsdata and the service stand into words (state_text, state_plain). */
+void recovery_set_state(struct recovery *r);
+/* Saves the journal at phase (not in a dry run). 0, or -1 with the failure noted. */
+int recovery_save(struct recovery *r, enum journal_phase phase);
+int recovery_open_transcript(struct recovery *r, const char *path);
 /* mkdir -p, 0700. */
 int recovery_state_dir(const char *dir, char **cause);
-/* tasks.c: a task other than the recovery, with the frontend already begun. */
-int task_dispatch(struct recovery *r, enum recovery_task task);
-/* prereq.c, shared with tasks.c. */
+
+/*
+ * ask.c: a question put to the frontend. Each returns the frontend's reply;
+ * FE_ERROR (batch: no answer) has its cause noted already. ask_exit gives
+ * the exit code a reply other than FE_OK ends the run with: usage_code for
+ * FE_ERROR, EXIT_FAILED for Quit or Back.
+ */
+int ask_text(struct recovery *r, const struct fe_question *q, char **answer);
+int ask_secret(struct recovery *r, const struct fe_question *q, struct secret **out);
+int ask_choose(struct recovery *r, const struct fe_question *q, int *choice);
+int ask_confirm(struct recovery *r, const struct fe_question *q);
+int ask_exit(int reply, int usage_code);
+
+/* prereq.c: step P, the backup read into staging, the password proven. -1 to go on, or an exit code. */
+int prereq_run(struct recovery *r);
+/* Asks for the alpha string again (step 7's "another password", resume). -1, or an exit code. */
+int prereq_ask_alpha(struct recovery *r, int again);
+/* Runs the verifier, if any, on dir. 1 unlocks (or no verifier), 0 refused (noted), -1 failed (noted). */
+int prereq_verify_alpha(struct recovery *r, const char *dir);
 int prereq_backup(struct recovery *r);
 int prereq_passphrase(struct recovery *r);
 int prereq_passphrase_ask(struct recovery *r, struct fe_question *q);
-int recovery_save(struct recovery *r, enum journal_phase phase);
+/* The gauge's label while the backup is read (step P, verify). */
+void prereq_progress_label(struct progress_ctx *ctx, struct recovery *r);
+
+/* rollback.c: undoing what the journal says was done. */
+/* Removes the staged folder of an abandoned run. 0, or -1 with the cause noted. */
+int rollback_discard_staged(struct recovery *r);
+/* Undoes in reverse, saving the journal after each undo. 0, or -1 (noted). */
+int rollback_undo(struct recovery *r);
+/* Rolls back, as the operator asked: always EXIT_FAILED (the recovery did not happen). */
+int rollback_recovery(struct recovery *r);
+
+/* steps.c: KB Q198814, one table. */
+extern const struct step steps_table[STEP_COUNT];
+/* The step list of the view, from the table. */
+void steps_view(struct recovery *r);
+/* The end's quarantine question; its path when kept, else NULL. */
+char *steps_finish_quarantine(struct recovery *r);
+
+/* finish.c: the end of every recovery run; returns code (or a failure of the end's own). */
+int finish_run(struct recovery *r, int code);
+
+/* run.c: runs the steps from first on. Returns an exit code. */
+int run_steps(struct recovery *r, int first);
+
+/* resume.c: a journal was found. An exit code, or -1 for a new run (first set). */
+int resume_from_journal(struct recovery *r, int *first);
+
+/* tasks.c: a task other than the recovery, with the frontend already begun. */
+int task_dispatch(struct recovery *r, enum recovery_task task);
 
 #endif

@@ -21,41 +21,6 @@
 #include "startup-disk.h"
 #include "xmalloc.h"
 
-/* Asks a question with a retry count; FE_ERROR notes the cause. */
-static int
-prereq_ask_text(struct recovery *r, struct fe_question *q, char **answer)
-{
-	char *cause = NULL;
-	int reply = r->fe->ask_text(r->fe, q, answer, &cause);
-
-	if (reply == FE_ERROR) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-	}
-	return reply;
-}
-
-static int
-prereq_ask_secret(struct recovery *r, struct fe_question *q, struct secret **out)
-{
-	char *cause = NULL;
-	int reply = r->fe->ask_secret(r->fe, q, out, &cause);
-
-	if (reply == FE_ERROR) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-	}
-	return reply;
-}
-
-static int
-prereq_reply_exit(int reply, int usage_code)
-{
-	if (reply == FE_ERROR)
-		return usage_code;
-	return EXIT_FAILED;
-}
-
 /* The backup's path: the option, or asked with the media's candidates. */
 int
 prereq_backup(struct recovery *r)
@@ -76,7 +41,7 @@ prereq_backup(struct recovery *r)
 			if (found == NULL)
 				found = media_find_backups();
 			q.suggestions = (const char *const *)found;
-			if ((reply = prereq_ask_text(r, &q, &answer)) != FE_OK)
+			if ((reply = ask_text(r, &q, &answer)) != FE_OK)
 				break;
 		}
 		if (backup_probe(answer, &r->backup_kind, &cause) == 0)
@@ -90,7 +55,7 @@ prereq_backup(struct recovery *r)
 	}
 	xfree_argv(found);
 	if (reply != FE_OK)
-		return prereq_reply_exit(reply, EXIT_BACKUP_UNUSABLE);
+		return ask_exit(reply, EXIT_BACKUP_UNUSABLE);
 	free(r->backup);
 	r->backup = answer;
 	transcript_write(&r->transcript, "backup: %s", answer);
@@ -116,8 +81,8 @@ prereq_passphrase_ask(struct recovery *r, struct fe_question *q)
 	}
 	q->key = "backup-passphrase";
 	q->can_reveal = 1;
-	if ((reply = prereq_ask_secret(r, q, &r->passphrase)) != FE_OK)
-		return prereq_reply_exit(reply, EXIT_USAGE);
+	if ((reply = ask_secret(r, q, &r->passphrase)) != FE_OK)
+		return ask_exit(reply, EXIT_USAGE);
 	return -1;
 }
 
@@ -141,7 +106,6 @@ prereq_alpha_source(struct recovery *r, int again, int *source)
 	static const char *keys[] = { "typed", "startup-disk" };
 	const char *choices[2], *help[2];
 	struct fe_question q = { 0 };
-	char *cause = NULL;
 	int reply;
 
 	choices[0] = _(labels[0]);
@@ -156,12 +120,8 @@ prereq_alpha_source(struct recovery *r, int again, int *source)
 	q.choice_keys = keys;
 	q.nchoices = 2;
 	q.retry = again;
-	reply = r->fe->choose(r->fe, &q, source, &cause);
-	if (reply == FE_ERROR) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-	}
-	return reply == FE_OK ? -1 : prereq_reply_exit(reply, again ? EXIT_FAILED : EXIT_USAGE);
+	reply = ask_choose(r, &q, source);
+	return reply == FE_OK ? -1 : ask_exit(reply, again ? EXIT_FAILED : EXIT_USAGE);
 }
 
 static int
@@ -176,8 +136,8 @@ prereq_typed(struct recovery *r, int retry)
 	q.can_reveal = 1;
 	q.twice = r->profile->verify_argv == NULL;
 	q.retry = retry;
-	if ((reply = prereq_ask_secret(r, &q, &r->alpha)) != FE_OK)
-		return prereq_reply_exit(reply, EXIT_USAGE);
+	if ((reply = ask_secret(r, &q, &r->alpha)) != FE_OK)
+		return ask_exit(reply, EXIT_USAGE);
 	free(r->alpha_source);
 	r->alpha_source = xstrdup(_("typed"));
 	return -1;
@@ -202,8 +162,8 @@ prereq_disk(struct recovery *r, const char *path, int ask)
 		q.retry = answer != NULL;
 		free(answer);
 		answer = NULL;
-		if ((reply = prereq_ask_text(r, &q, &answer)) != FE_OK)
-			return prereq_reply_exit(reply, EXIT_USAGE);
+		if ((reply = ask_text(r, &q, &answer)) != FE_OK)
+			return ask_exit(reply, EXIT_USAGE);
 		path = answer;
 	}
 	free(answer);
@@ -281,15 +241,13 @@ prereq_verify_alpha(struct recovery *r, const char *dir)
 		    dir);
 		recovery_note(r, FE_ERROR_LEVEL, output, "%s", r->cause);
 	} else {
-		recovery_note(r, FE_ERROR_LEVEL, output, "%s", cause);
-		free(r->cause);
-		r->cause = cause;
+		recovery_fail(r, output, cause);
 	}
 	free(output);
 	return ok;
 }
 
-static void
+void
 prereq_progress_label(struct progress_ctx *ctx, struct recovery *r)
 {
 	ctx->r = r;
@@ -327,8 +285,7 @@ prereq_stage(struct recovery *r)
 		ret = backup_stage(&bo, r->kmsdata.parent_fd, r->journal->staged, &progress,
 		    &r->staged, &cause);
 	if (ret != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		r->cause = cause;
+		recovery_fail(r, NULL, cause);
 		return EXIT_BACKUP_UNUSABLE;
 	}
 	for (i = 0; r->staged.warnings != NULL && r->staged.warnings[i] != NULL; i++)
@@ -422,108 +379,4 @@ prereq_run(struct recovery *r)
 		return ret;
 	}
 	return -1;
-}
-
-static void
-verify_summary(struct recovery *r, int code)
-{
-	struct fe_summary_line lines[4];
-	struct fe_summary s = { 0 };
-	char *files = NULL;
-	size_t n = 0;
-
-	s.success = code == EXIT_RECOVERED;
-	s.title = s.success ? _("The backup is sound: it can be restored.") :
-			      _("The backup cannot be used.");
-	lines[n].label = _("Backup:");
-	lines[n++].value = r->backup != NULL ? r->backup : "-";
-	if (s.success) {
-		files = xasprintf(Q_("%1$llu file, %2$llu bytes", "%1$llu files, %2$llu bytes",
-				      r->staged.files),
-		    (unsigned long long)r->staged.files, (unsigned long long)r->staged.bytes);
-		lines[n].label = _("Contents:");
-		lines[n++].value = files;
-		lines[n].label = _("SHA-256:");
-		lines[n++].value = r->staged.sha256;
-		lines[n].label = _("Manifest:");
-		lines[n++].value = r->staged.manifest_found ?
-		    _("every file matches MANIFEST.sha256") :
-		    _("none: files not checked one by one");
-	} else if (r->cause != NULL) {
-		lines[n].label = _("What went wrong:");
-		lines[n++].value = r->cause;
-	}
-	s.entries = lines;
-	s.nentries = n;
-	r->fe->summary(r->fe, &s);
-	free(files);
-}
-
-/*
- * A verification writes nothing, but a backup that could not be restored
- * beside Kmsdata is not sound here either, and an entry claiming more than
- * the disk holds is refused before its (possibly endless) data is read.
- */
-static void
-verify_free_space(struct recovery *r, struct backup_options *bo)
-{
-	char *cause = NULL;
-
-	if (kmsdata_open(&r->kmsdata, r->profile->kmsdata_path, &cause) != 0 ||
-	    kmsdata_free_space(&r->kmsdata, &bo->free_space, &cause) != 0)
-		bo->free_space = 0;
-	free(cause);
-	kmsdata_close(&r->kmsdata);
-}
-
-int
-recovery_verify(struct profile *p, struct frontend *fe, const char *backup,
-    const char *passphrase_file)
-{
-	struct recovery_options o = { 0 };
-	struct recovery r = { 0 };
-	struct backup_options bo = { 0 };
-	struct progress_ctx ctx;
-	struct progress progress = { recovery_progress_cb, &ctx };
-	char *cause = NULL;
-	int code = EXIT_BACKUP_UNUSABLE;
-
-	o.backup = backup;
-	o.passphrase_file = passphrase_file;
-	o.dry_run = 1;
-	r.profile = p;
-	r.fe = fe;
-	r.opt = &o;
-	r.view.task_title = _("Verify a backup");
-	r.view.service_name = p->service_name;
-	r.view.manager = profile_manager_name(p->manager);
-	r.view.kmsdata = p->kmsdata_path;
-	r.view.current = -1;
-	r.view.state_text = _("Nothing is changed by a verification.");
-	prereq_progress_label(&ctx, &r);
-	if (fe->begin(fe, &r.view, &cause) != 0) {
-		free(cause);
-		return EXIT_FAILED;
-	}
-	if (prereq_backup(&r) == -1 && prereq_passphrase(&r) == -1) {
-		bo.source = r.backup;
-		bo.passphrase = r.passphrase;
-		bo.iterations = p->iterations;
-		verify_free_space(&r, &bo);
-		if (backup_validate(&bo, &progress, &r.staged, &cause) == 0)
-			code = EXIT_RECOVERED;
-		else {
-			recovery_note(&r, FE_ERROR_LEVEL, NULL, "%s", cause);
-			r.cause = cause;
-		}
-	}
-	for (size_t i = 0; code == 0 && r.staged.warnings != NULL && r.staged.warnings[i]; i++)
-		recovery_note(&r, FE_WARNING, NULL, "%s", r.staged.warnings[i]);
-	verify_summary(&r, code);
-	fe->end(fe);
-	free(r.cause);
-	free(r.backup);
-	secret_free(r.passphrase);
-	backup_result_free(&r.staged);
-	return code;
 }

@@ -50,19 +50,19 @@ struct recovery_options {
  * The recovery, start to end (or resumed, or rolled back), asking through
  * fe. Returns an exit code. The frontend is begun and ended here.
  */
-int recovery_run(struct profile *p, struct frontend *fe, const struct recovery_options *o);
+int procedure_run(struct profile *p, struct frontend *fe, const struct recovery_options *o);
 
 /*
  * The fire drill: reads the backup through, checks it, changes nothing.
  * Returns EXIT_RECOVERED (0) when sound, EXIT_BACKUP_UNUSABLE otherwise.
  */
-int recovery_verify(struct profile *p, struct frontend *fe, const char *backup,
+int verify_run(struct profile *p, struct frontend *fe, const char *backup,
     const char *passphrase_file);
 
 /*
  * The tasks before the disaster (tasks.c): make a verified backup, write a
  * startup disk, rehearse a recovery on a throw-away copy. Each begins and
- * ends fe. Return an exit code as recovery_run does.
+ * ends fe. Return an exit code as procedure_run does.
  */
 int task_run(struct profile *p, struct frontend *fe, const struct recovery_options *o);
 

@@ -1,6 +1,6 @@
 /*
  * KB Q198814's steps (see procedure.c for the engine that runs them): each
- * is an entry of recovery_step_table with its title, its explanation in
+ * is an entry of steps_table with its title, its explanation in
  * the project's own words, and the function that shows what it will do,
  * asks, records the intent in the journal, acts, and records the result.
  */
@@ -18,17 +18,17 @@
 #include "secret.h"
 #include "xmalloc.h"
 
-static int step_p(struct recovery *);
-static int step_1(struct recovery *);
-static int step_2(struct recovery *);
-static int step_3(struct recovery *);
-static int step_4(struct recovery *);
-static int step_5(struct recovery *);
-static int step_6(struct recovery *);
-static int step_7(struct recovery *);
-static int step_f(struct recovery *);
+static int step_prerequisites(struct recovery *);
+static int step1_check(struct recovery *);
+static int step2_stop(struct recovery *);
+static int step3_clear(struct recovery *);
+static int step4_restore(struct recovery *);
+static int step5_select(struct recovery *);
+static int step6_password(struct recovery *);
+static int step7_start(struct recovery *);
+static int step_finish(struct recovery *);
 
-const struct step recovery_step_table[STEP_COUNT] = {
+const struct step steps_table[STEP_COUNT] = {
 	{ "P", 0, N_("Prerequisites"),
 	    N_("A recovery needs two things from before the rebuild: a backup of the Kmsdata "
 	       "folder of the original KM Server, and the ORIGINAL startup password (the alpha "
@@ -37,64 +37,78 @@ const struct step recovery_step_table[STEP_COUNT] = {
 	       "and every file is checked against the backup's MANIFEST.sha256. Where the profile "
 	       "names a verifier, the password is tried on the staged copy. Nothing on the "
 	       "server is changed until both have passed."),
-	    0, step_p, JOURNAL_STAGED },
+	    0, step_prerequisites, JOURNAL_STAGED },
 	{ "1", 1, N_("Check the reinstalled KM Server"),
 	    N_("The KB's first step is to reinstall Exchange, its service packs and the Key "
 	       "Management Server. That has been done already; kmsrecover checks that the "
 	       "service and its Kmsdata folder are there."),
-	    0, step_1, -1 },
+	    0, step1_check, -1 },
 	{ "2", 2, N_("Stop the KM Server service"),
 	    N_("The service must not hold its files while they are replaced. kmsrecover stops "
 	       "it through the service manager, waits until it is stopped, and checks that no "
 	       "process still has a file open in Kmsdata.\n\n"
 	       "From here until step 7 the KM Server is down; because the backup is already "
 	       "staged and checked, that is a matter of seconds."),
-	    0, step_2, JOURNAL_STOPPED },
+	    0, step2_stop, JOURNAL_STOPPED },
 	{ "3", 3, N_("Clear the Kmsdata folder"),
 	    N_("The KB says to delete every file in Kmsdata. kmsrecover does not delete them: "
 	       "it moves them into a quarantine folder beside Kmsdata, which is instant and can "
 	       "be undone. At the end you choose whether to keep the quarantine or remove it."),
-	    1, step_3, JOURNAL_QUARANTINED },
+	    1, step3_clear, JOURNAL_QUARANTINED },
 	{ "4", 4, N_("Restore Kmsdata from the backup"),
 	    N_("The staged copy of the backup, already read and checked, is moved into Kmsdata "
 	       "as a whole, with renames on the same file system, so Kmsdata is never half "
 	       "restored. Ownership and modes are set as the profile asks, and everything is "
 	       "flushed to disk before the next step."),
-	    1, step_4, JOURNAL_RESTORED },
+	    1, step4_restore, JOURNAL_RESTORED },
 	{ "5", 5, N_("Select the KM Server service"),
-	    N_("This is the service that will be started with the original password."), 0, step_5,
-	    -1 },
+	    N_("This is the service that will be started with the original password."), 0,
+	    step5_select, -1 },
 	{ "6", 6, N_("Give the original startup password"),
 	    N_("The KM Server needs the alpha string at start-up, typed or from the startup "
 	       "disk. It must be the ORIGINAL one: a wrong one is refused with Event 5057 "
 	       "\"The supplied password is not valid\". The password is handed to the service "
 	       "directly, never on a command line, and is not shown or logged."),
-	    0, step_6, -1 },
+	    0, step6_password, -1 },
 	{ "7", 7, N_("Start the KM Server service"),
 	    N_("kmsrecover starts the service with the original password and waits until it is "
 	       "running. If it does not start, its own output is shown and you can try another "
 	       "password, roll back to the state before the recovery, or quit."),
-	    0, step_7, JOURNAL_STARTED },
+	    0, step7_start, JOURNAL_STARTED },
 	{ "F", 0, N_("Finish"),
 	    N_("The recovery is over. The report records the backup and its SHA-256, what was "
 	       "restored and each step's result."),
-	    0, step_f, -1 },
+	    0, step_finish, -1 },
 };
+
+void
+steps_view(struct recovery *r)
+{
+	size_t i;
+
+	for (i = 0; i < STEP_COUNT; i++) {
+		r->steps[i].id = steps_table[i].id;
+		r->steps[i].title = steps_table[i].title;
+		r->steps[i].state = FE_STEP_PENDING;
+	}
+	r->view.steps = r->steps;
+	r->view.nsteps = STEP_COUNT;
+}
 
 /* Shows step i with the action text, and sets its state in the list. */
 static void
-recovery_show(struct recovery *r, int i, const char *action)
+steps_show(struct recovery *r, int i, const char *action)
 {
 	struct fe_step_info info = { 0 };
 
 	r->view.current = i;
 	r->steps[i].state = FE_STEP_RUNNING;
-	info.id = recovery_step_table[i].id;
-	info.number = recovery_step_table[i].number;
-	info.title = _(recovery_step_table[i].title);
-	info.explanation = _(recovery_step_table[i].explanation);
+	info.id = steps_table[i].id;
+	info.number = steps_table[i].number;
+	info.title = _(steps_table[i].title);
+	info.explanation = _(steps_table[i].explanation);
 	info.action = action;
-	info.destructive = recovery_step_table[i].destructive;
+	info.destructive = steps_table[i].destructive;
 	r->fe->step(r->fe, &info);
 }
 
@@ -104,11 +118,10 @@ recovery_show(struct recovery *r, int i, const char *action)
  * where it stands).
  */
 static int
-recovery_confirm(struct recovery *r, const char *key, const char *title, const char *text,
+steps_confirm(struct recovery *r, const char *key, const char *title, const char *text,
     int destructive, int can_back, int *back)
 {
 	struct fe_question q = { 0 };
-	char *cause = NULL;
 	int reply;
 
 	if (r->opt->dry_run)
@@ -119,7 +132,7 @@ recovery_confirm(struct recovery *r, const char *key, const char *title, const c
 	q.destructive = destructive;
 	q.def = !destructive;
 	q.can_back = can_back;
-	reply = r->fe->confirm(r->fe, &q, &cause);
+	reply = ask_confirm(r, &q);
 	transcript_write(&r->transcript, "%s: %s", key,
 	    reply == FE_OK       ? "yes" :
 		reply == FE_NO   ? "no" :
@@ -131,11 +144,8 @@ recovery_confirm(struct recovery *r, const char *key, const char *title, const c
 		*back = 1;
 		return -1;
 	}
-	if (reply == FE_ERROR) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
+	if (reply == FE_ERROR)
 		return EXIT_USAGE;
-	}
 	r->declined = 1;
 	recovery_note(r, FE_WARNING, NULL, "%s", r->state_text);
 	return EXIT_FAILED;
@@ -155,25 +165,23 @@ steps_check_writable(struct recovery *r)
 	if (kmsdata_check_writable(&r->kmsdata, p->owner != NULL ? p->owner_uid : (uid_t)-1,
 		p->owner != NULL ? p->owner_gid : (gid_t)-1, &cause) == 0)
 		return -1;
-	recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-	free(r->cause);
-	r->cause = cause;
+	recovery_fail(r, NULL, cause);
 	return EXIT_FAILED;
 }
 
 static int
-step_p(struct recovery *r)
+step_prerequisites(struct recovery *r)
 {
 	int ret;
 
-	recovery_show(r, STEP_P, NULL);
+	steps_show(r, STEP_P, NULL);
 	if ((ret = steps_check_writable(r)) != -1)
 		return ret;
 	return prereq_run(r);
 }
 
 static int
-step_1(struct recovery *r)
+step1_check(struct recovery *r)
 {
 	enum service_state state = SERVICE_UNKNOWN;
 	char *cause = NULL, *action;
@@ -185,8 +193,7 @@ step_1(struct recovery *r)
 		cause = NULL;
 	}
 	if (kmsdata_survey(&r->kmsdata, &r->files_before, &r->bytes_before, &cause) != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		r->cause = cause;
+		recovery_fail(r, NULL, cause);
 		return EXIT_FAILED;
 	}
 	r->journal->service_was_running = state == SERVICE_RUNNING;
@@ -197,13 +204,13 @@ step_1(struct recovery *r)
 			       "the new installation.",
 			       r->files_before),
 	    r->profile->service_name, service_state_name(state), r->kmsdata.path, r->files_before);
-	recovery_show(r, STEP_1, action);
+	steps_show(r, STEP_1, action);
 	transcript_write(&r->transcript, "step 1: %s", action);
 	free(action);
 	recovery_note(r, FE_WARNING, NULL, "%s",
 	    _("The reinstall made a NEW alpha string. It will not unlock the restored data: "
 	      "only the ORIGINAL one, given in the prerequisites, will."));
-	if ((ret = recovery_confirm(r, "confirm-1", _("Go on to stop the service?"), NULL, 0, 1,
+	if ((ret = steps_confirm(r, "confirm-1", _("Go on to stop the service?"), NULL, 0, 1,
 		 &back)) != -1)
 		return ret;
 	return back ? -2 : -1;
@@ -224,14 +231,12 @@ steps_settle_staged(struct recovery *r)
 	if (kmsdata_settle_staged(&r->kmsdata, r->journal->staged, r->journal->payload,
 		r->profile->owner_uid, r->profile->owner_gid, &cause) == 0)
 		return 0;
-	recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-	free(r->cause);
-	r->cause = cause;
+	recovery_fail(r, NULL, cause);
 	return -1;
 }
 
 static int
-step_2(struct recovery *r)
+step2_stop(struct recovery *r)
 {
 	char *action, *output = NULL, *cause = NULL, *holder = NULL;
 	int ret = -1, back = 0;
@@ -248,8 +253,8 @@ step_2(struct recovery *r)
 				     "stopped, and check that no process still uses %4$s."),
 		    r->profile->service_name, profile_manager_name(r->profile->manager),
 		    r->profile->timeout, r->kmsdata.path);
-	recovery_show(r, STEP_2, action);
-	ret = recovery_confirm(r, "confirm-2", _("Stop the KM Server service?"), NULL, 0, 1, &back);
+	steps_show(r, STEP_2, action);
+	ret = steps_confirm(r, "confirm-2", _("Stop the KM Server service?"), NULL, 0, 1, &back);
 	free(action);
 	if (ret != -1 || back)
 		return back ? -2 : ret;
@@ -260,8 +265,7 @@ step_2(struct recovery *r)
 	fault_point("before-stop");
 	clock_gettime(CLOCK_MONOTONIC, &r->down_since);
 	if (service_stop(r->profile, &output, &cause) != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, output, "%s", cause);
-		r->cause = cause;
+		recovery_fail(r, output, cause);
 		free(output);
 		return EXIT_FAILED;
 	}
@@ -284,7 +288,7 @@ step_2(struct recovery *r)
 }
 
 static int
-step_3(struct recovery *r)
+step3_clear(struct recovery *r)
 {
 	char *action, *qpath, *cause = NULL;
 	int ret;
@@ -295,8 +299,7 @@ step_3(struct recovery *r)
 	 */
 	if (!r->opt->dry_run && r->down_since.tv_sec == 0 && r->down_since.tv_nsec == 0 &&
 	    kmsdata_survey(&r->kmsdata, &r->files_before, &r->bytes_before, &cause) != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		r->cause = cause;
+		recovery_fail(r, NULL, cause);
 		return EXIT_FAILED;
 	}
 	qpath = xasprintf("%s/%s", r->kmsdata.parent, r->journal->quarantine);
@@ -307,8 +310,8 @@ step_3(struct recovery *r)
 			       "Nothing is deleted.",
 			       r->files_before),
 	    r->files_before, r->bytes_before, r->kmsdata.path, qpath);
-	recovery_show(r, STEP_3, action);
-	ret = recovery_confirm(r, "confirm-3", _("Move the files out of Kmsdata?"), action, 1, 0,
+	steps_show(r, STEP_3, action);
+	ret = steps_confirm(r, "confirm-3", _("Move the files out of Kmsdata?"), action, 1, 0,
 	    NULL);
 	free(action);
 	if (ret != -1 || r->opt->dry_run)
@@ -319,8 +322,7 @@ step_3(struct recovery *r)
 	}
 	fault_point("quarantining");
 	if (kmsdata_quarantine(&r->kmsdata, r->journal->quarantine, &cause) != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		r->cause = cause;
+		recovery_fail(r, NULL, cause);
 		ret = EXIT_FAILED;
 		goto out;
 	}
@@ -333,7 +335,7 @@ out:
 }
 
 static int
-step_4(struct recovery *r)
+step4_restore(struct recovery *r)
 {
 	char *action, *spath, *cause = NULL;
 	uid_t uid = (uid_t)-1;
@@ -357,8 +359,8 @@ step_4(struct recovery *r)
 		action = xasprintf(_("Move the checked copy %1$s into %2$s and flush it to disk."),
 		    spath, r->kmsdata.path);
 	}
-	recovery_show(r, STEP_4, action);
-	ret = recovery_confirm(r, "confirm-4", _("Restore Kmsdata from the backup?"), NULL, 0, 0,
+	steps_show(r, STEP_4, action);
+	ret = steps_confirm(r, "confirm-4", _("Restore Kmsdata from the backup?"), NULL, 0, 0,
 	    NULL);
 	free(action);
 	if (ret != -1 || r->opt->dry_run)
@@ -370,8 +372,7 @@ step_4(struct recovery *r)
 	fault_point("restoring");
 	if (kmsdata_swap_in(&r->kmsdata, r->journal->staged, r->journal->payload, uid, gid,
 		&cause) != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		r->cause = cause;
+		recovery_fail(r, NULL, cause);
 		ret = EXIT_FAILED;
 		goto out;
 	}
@@ -384,7 +385,7 @@ out:
 }
 
 static int
-step_5(struct recovery *r)
+step5_select(struct recovery *r)
 {
 	enum service_state state = SERVICE_UNKNOWN;
 	char *action, *cause = NULL;
@@ -396,21 +397,21 @@ step_5(struct recovery *r)
 			     "Managed by: %2$s\nState: %3$s"),
 	    r->profile->service_name, profile_manager_name(r->profile->manager),
 	    service_state_name(state));
-	recovery_show(r, STEP_5, action);
+	steps_show(r, STEP_5, action);
 	free(action);
-	return recovery_confirm(r, "confirm-5", _("Is this the KM Server service to start?"), NULL,
-	    0, 0, NULL);
+	return steps_confirm(r, "confirm-5", _("Is this the KM Server service to start?"), NULL, 0,
+	    0, NULL);
 }
 
 static int
-step_6(struct recovery *r)
+step6_password(struct recovery *r)
 {
 	char *action;
 	int ok;
 
 	if (r->alpha == NULL) {
 		/* Resumed: the password is never kept, so it is asked again. */
-		recovery_show(r, STEP_6, NULL);
+		steps_show(r, STEP_6, NULL);
 		if ((ok = prereq_ask_alpha(r, 0)) != -1)
 			return ok;
 	}
@@ -424,9 +425,9 @@ step_6(struct recovery *r)
 		/* TRANSLATORS: %s is where the password came from. */
 		action = xasprintf(_("The password (%s) is handed to the service at start."),
 		    r->alpha_source);
-	recovery_show(r, STEP_6, action);
+	steps_show(r, STEP_6, action);
 	free(action);
-	if ((ok = recovery_confirm(r, "confirm-6", _("Go on with this password?"), NULL, 0, 0,
+	if ((ok = steps_confirm(r, "confirm-6", _("Go on with this password?"), NULL, 0, 0,
 		 NULL)) != -1)
 		return ok;
 	if (r->opt->dry_run || r->profile->verify_argv == NULL)
@@ -436,7 +437,7 @@ step_6(struct recovery *r)
 }
 
 static double
-recovery_elapsed(const struct timespec *since)
+steps_elapsed(const struct timespec *since)
 {
 	struct timespec now;
 
@@ -446,14 +447,13 @@ recovery_elapsed(const struct timespec *since)
 
 /* After a failed start: another password, roll back, or quit. -1 to try again, or an exit code. */
 static int
-step_7_failed(struct recovery *r)
+step7_failed(struct recovery *r)
 {
 	static const char *labels[] = { N_("&Try another password"), N_("&Roll back"),
 		N_("&Quit") };
 	static const char *keys[] = { "retry", "rollback", "quit" };
 	const char *choices[3], *help[3];
 	struct fe_question q = { 0 };
-	char *cause = NULL;
 	int choice = 2, reply, ret;
 
 	choices[0] = _(labels[0]);
@@ -471,27 +471,23 @@ step_7_failed(struct recovery *r)
 	q.choice_keys = keys;
 	q.nchoices = 3;
 	q.def = 0;
-	reply = r->fe->choose(r->fe, &q, &choice, &cause);
-	if (reply == FE_ERROR) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-	}
+	reply = ask_choose(r, &q, &choice);
 	if (reply != FE_OK || choice == 2) {
 		recovery_set_state(r);
 		recovery_note(r, FE_WARNING, NULL, "%s", r->state_text);
 		return EXIT_FAILED;
 	}
 	if (choice == 1)
-		return recovery_rollback(r);
+		return rollback_recovery(r);
 	if ((ret = prereq_ask_alpha(r, 1)) != -1)
 		return ret;
 	if (r->profile->verify_argv != NULL && prereq_verify_alpha(r, r->kmsdata.path) != 1)
-		return step_7_failed(r);
+		return step7_failed(r);
 	return -1;
 }
 
 static int
-step_7(struct recovery *r)
+step7_start(struct recovery *r)
 {
 	char *action, *output = NULL, *cause = NULL;
 	int ret;
@@ -500,8 +496,8 @@ step_7(struct recovery *r)
 	action = xasprintf(_("Start %1$s with the original password and wait up to %2$d s until "
 			     "it is running."),
 	    r->profile->service_name, r->profile->timeout);
-	recovery_show(r, STEP_7, action);
-	ret = recovery_confirm(r, "confirm-7", _("Start the KM Server service?"), NULL, 0, 0, NULL);
+	steps_show(r, STEP_7, action);
+	ret = steps_confirm(r, "confirm-7", _("Start the KM Server service?"), NULL, 0, 0, NULL);
 	free(action);
 	if (ret != -1 || r->opt->dry_run)
 		return ret;
@@ -511,20 +507,18 @@ step_7(struct recovery *r)
 		fault_point("starting");
 		if (service_start(r->profile, r->alpha, &output, &cause) == 0)
 			break;
-		recovery_note(r, FE_ERROR_LEVEL, output, "%s", cause);
-		free(r->cause);
-		r->cause = cause;
+		recovery_fail(r, output, cause);
 		cause = NULL;
 		free(output);
 		output = NULL;
 		if (recovery_save(r, JOURNAL_RESTORED) != 0)
 			return EXIT_FAILED;
-		if ((ret = step_7_failed(r)) != -1)
+		if ((ret = step7_failed(r)) != -1)
 			return ret;
 	}
 	free(output);
 	if (r->down_since.tv_sec != 0)
-		r->downtime = recovery_elapsed(&r->down_since);
+		r->downtime = steps_elapsed(&r->down_since);
 	transcript_write(&r->transcript, "step 7: service %s running", r->profile->service_name);
 	free(r->cause);
 	r->cause = NULL;
@@ -571,8 +565,8 @@ steps_finish_quarantine(struct recovery *r)
 }
 
 static int
-step_f(struct recovery *r)
+step_finish(struct recovery *r)
 {
-	recovery_show(r, STEP_F, NULL);
+	steps_show(r, STEP_F, NULL);
 	return -1;
 }

@@ -72,20 +72,14 @@ static int
 task_confirm(struct recovery *r, const char *key, const char *title, int destructive)
 {
 	struct fe_question q = { 0 };
-	char *cause = NULL;
 	int reply;
 
 	q.key = key;
 	q.title = title;
 	q.destructive = destructive;
 	q.def = !destructive;
-	reply = r->fe->confirm(r->fe, &q, &cause);
-	if (reply == FE_ERROR) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-		return EXIT_USAGE;
-	}
-	return reply == FE_OK ? -1 : EXIT_FAILED;
+	reply = ask_confirm(r, &q);
+	return reply == FE_OK ? -1 : ask_exit(reply, EXIT_USAGE);
 }
 
 /* The password that starts the service again, proven on the live Kmsdata before anything. */
@@ -176,10 +170,8 @@ task_restart(struct recovery *r, int was_running)
 		return 0;
 	task_show(r, 3, NULL, NULL);
 	if (service_start(r->profile, r->alpha, &output, &cause) != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, output, "%s", cause);
+		recovery_fail(r, output, cause);
 		free(output);
-		free(r->cause);
-		r->cause = cause;
 		task_done(r, 3, 0);
 		return -1;
 	}
@@ -207,9 +199,8 @@ task_backup_archive(struct recovery *r, const char *tmp, const char *final,
 	task_show(r, 1, NULL, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (service_stop(r->profile, &output, &cause) != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, output, "%s", cause);
+		recovery_fail(r, output, cause);
 		free(output);
-		r->cause = cause;
 		task_done(r, 1, 0);
 		return EXIT_FAILED;
 	}
@@ -231,8 +222,7 @@ task_backup_archive(struct recovery *r, const char *tmp, const char *final,
 		ret = EXIT_FAILED;
 	task_done(r, 2, ret == 0);
 	if (ret != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		r->cause = cause;
+		recovery_fail(r, NULL, cause);
 	}
 	if (ao.kmsdata_fd != -1)
 		close(ao.kmsdata_fd);
@@ -263,8 +253,7 @@ task_backup_verify(struct recovery *r, const char *tmp, const char *final)
 	    (r->passphrase != NULL && !r->staged.hmac_matched)) {
 		if (cause == NULL)
 			cause = xasprintf(_("%s: the HMAC does not match"), tmp);
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		r->cause = cause;
+		recovery_fail(r, NULL, cause);
 		task_done(r, 4, 0);
 		return EXIT_FAILED;
 	}
@@ -414,7 +403,7 @@ static int
 task_disk_path(struct recovery *r, char **path)
 {
 	struct fe_question q = { 0 };
-	char **found = NULL, *answer = NULL, *cause = NULL, *why;
+	char **found = NULL, *answer = NULL, *why;
 	int reply;
 
 	if (r->opt->output != NULL) {
@@ -429,7 +418,7 @@ task_disk_path(struct recovery *r, char **path)
 	q.suggestions = (const char *const *)found;
 	q.def_text = found[0] != NULL && found[1] == NULL ? found[0] : NULL;
 	for (;;) {
-		if ((reply = r->fe->ask_text(r->fe, &q, &answer, &cause)) != FE_OK)
+		if ((reply = ask_text(r, &q, &answer)) != FE_OK)
 			break;
 		*path = task_disk_resolve(r, answer);
 		free(answer);
@@ -442,12 +431,7 @@ task_disk_path(struct recovery *r, char **path)
 		q.retry++;
 	}
 	xfree_argv(found);
-	if (reply == FE_ERROR) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-		return EXIT_USAGE;
-	}
-	return reply == FE_OK ? -1 : EXIT_FAILED;
+	return reply == FE_OK ? -1 : ask_exit(reply, EXIT_USAGE);
 }
 
 /* The alpha string for a new startup disk: from a file, or typed twice. */
@@ -575,8 +559,7 @@ task_startup_disk(struct recovery *r)
 		task_done(r, 4, ok);
 	}
 	if (!ok) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		r->cause = cause;
+		recovery_fail(r, NULL, cause);
 		ret = EXIT_FAILED;
 		goto out;
 	}
@@ -625,9 +608,7 @@ task_rehearse_stage(struct recovery *r, struct kmsdata *scratch)
 		goto fail;
 	return dir;
 fail:
-	recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-	free(r->cause);
-	r->cause = cause;
+	recovery_fail(r, NULL, cause);
 	rmdir(dir);
 	free(dir);
 	return NULL;

@@ -1,0 +1,39 @@
+/*
+ * The runner: the only caller of the KB's steps (steps.c). It runs them in
+ * the table's order from a given one, goes back a step when the operator
+ * asks (dropping the staged copy when that takes it back to the
+ * prerequisites), and stops at the first that ends the run.
+ */
+#include "config.h"
+
+#include "engine.h"
+
+/* Runs the steps from first on. Back (-2) goes one step back; P starts over. */
+int
+run_steps(struct recovery *r, int first)
+{
+	int i = first, ret;
+
+	while (i < STEP_COUNT) {
+		if (recovery_interrupted)
+			return EXIT_FAILED;
+		ret = steps_table[i].run(r);
+		if (ret == -2 && i > STEP_P) {
+			r->steps[i].state = FE_STEP_PENDING;
+			i--;
+			if (i == STEP_P && r->staged_ok && rollback_discard_staged(r) == 0) {
+				journal_close(r->journal, &r->cause);
+				r->staged_ok = 0;
+			}
+			continue;
+		}
+		if (ret != -1) {
+			/* A step the operator declined did not fail: it was not run. */
+			r->steps[i].state = r->declined ? FE_STEP_PENDING : FE_STEP_FAILED;
+			return ret;
+		}
+		r->steps[i].state = FE_STEP_DONE;
+		i++;
+	}
+	return EXIT_RECOVERED;
+}
