@@ -110,7 +110,7 @@ curses_buttons_draw(struct wizard *w, const struct curses_buttons *bs, int y, in
 		hot = curses_label_draw(w, y, bx + 2, lw, bs->b[i].label, attr);
 		curses_put(y, bx + 2 + lw, 2, " >", attr);
 		if (focused && i == bs->focus)
-			curses_wizard_cursor(w, y, bx + 2 + hot);
+			curses_widget_cursor(w, y, bx + 2 + hot);
 		bx += lw + 4 + gap;
 	}
 }

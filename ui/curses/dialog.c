@@ -201,7 +201,7 @@ curses_dialog_run(struct wizard *w, enum fe_level level, const char *title, cons
 	d.widget.data = &d;
 	if (w->in_quit)
 		d.quit_result = b[0].result;
-	r = curses_wizard_run(w, &d.widget);
+	r = curses_loop_run(w, &d.widget);
 	free(d.text);
 	free(d.detail);
 	return r;

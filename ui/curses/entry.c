@@ -266,7 +266,7 @@ curses_entry_draw(struct wizard *w, struct curses_entry *e, int y, int x, int wi
 	if (masked) {
 		cols = e->len > 0 ? curses_put(y, x, width - 1, CURSES_MASK, attr) : 0;
 		if (focused)
-			curses_wizard_cursor(w, y, x + cols);
+			curses_widget_cursor(w, y, x + cols);
 		return;
 	}
 	if (e->cursor < e->scroll)
@@ -282,5 +282,5 @@ curses_entry_draw(struct wizard *w, struct curses_entry *e, int y, int x, int wi
 	mvaddnwstr(y, x, e->buf + e->scroll, (int)(n - e->scroll));
 	attrset(A_NORMAL);
 	if (focused)
-		curses_wizard_cursor(w, y, x + curses_entry_cols(e, e->scroll, e->cursor));
+		curses_widget_cursor(w, y, x + curses_entry_cols(e, e->scroll, e->cursor));
 }

@@ -293,7 +293,7 @@ curses_form_choice_row(struct wizard *w, struct curses_form *f, size_t i, int y,
 	curses_put(y, x, 4, here ? "(*) " : "( ) ", attr);
 	curses_label_draw(w, y, x + 4, width - 4, f->items[i], attr);
 	if (here && focused)
-		curses_wizard_cursor(w, y, x + 1);
+		curses_widget_cursor(w, y, x + 1);
 }
 
 /* Draws help wrapped from row y, at most max rows; returns the rows used. */
@@ -363,7 +363,7 @@ curses_form_draw_suggestions(struct wizard *w, struct curses_form *f, int y, int
 			curses_fill(y, x, width, attr);
 		curses_put_tail(y, x + 2, width - 2, name, attr);
 		if (i == f->sel && focused)
-			curses_wizard_cursor(w, y, x + 2);
+			curses_widget_cursor(w, y, x + 2);
 		free(name);
 	}
 }
@@ -465,7 +465,7 @@ static int
 curses_form_press(struct wizard *w, struct curses_form *f, int result)
 {
 	if (result == FE_QUIT)
-		return curses_wizard_quit(w) ? CURSES_UNWIND : CURSES_CONTINUE;
+		return curses_loop_quit(w) ? CURSES_UNWIND : CURSES_CONTINUE;
 	if (result != FE_OK)
 		return result;
 	return curses_form_valid(f) ? FE_OK : CURSES_CONTINUE;

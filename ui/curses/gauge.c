@@ -88,7 +88,7 @@ curses_gauge_update(struct curses_gauge *g, const char *label, const struct prog
 	    s->files_done < g->s.files_done) {
 		free(g->label);
 		g->label = xstrdup(label);
-		g->start = curses_now();
+		g->start = curses_widget_now();
 		g->start_bytes = s->bytes_done;
 		fresh = 1;
 	}
@@ -202,7 +202,7 @@ curses_gauge_counts(const struct curses_gauge *g, int y, int x, int width)
 static void
 curses_gauge_rate(const struct curses_gauge *g, int y, int x, int width)
 {
-	double elapsed = curses_now() - g->start, rate = 0;
+	double elapsed = curses_widget_now() - g->start, rate = 0;
 	char r[32], left[32], *a, *b;
 
 	if (elapsed >= 1 && g->s.bytes_done > g->start_bytes)

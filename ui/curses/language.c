@@ -54,7 +54,7 @@ curses_language_row(struct wizard *w, struct curses_language *l, size_t i, int y
 
 	if (i == l->sel) {
 		curses_fill(y, x, width, attr);
-		curses_wizard_cursor(w, y, x + 1);
+		curses_widget_cursor(w, y, x + 1);
 	}
 	line = xasprintf("%s %s", i == l->current ? "(*)" : "( )",
 	    why != NULL ? lang->english : lang->name);
@@ -95,7 +95,7 @@ curses_language_draw(struct wizard *w, struct curses_widget *wd)
 		curses_language_row(w, l, i, y++, box.x + 2, iw);
 	curses_buttons_draw(w, &l->buttons, box.y + box.h - 2, box.x + 2, iw, 0);
 	if (l->sel < l->top + (size_t)rows)
-		curses_wizard_cursor(w, box.y + 2 + (int)nt + (int)(l->sel - l->top), box.x + 3);
+		curses_widget_cursor(w, box.y + 2 + (int)nt + (int)(l->sel - l->top), box.x + 3);
 	xfree_argv(text);
 }
 
@@ -180,6 +180,6 @@ curses_language_choose(struct wizard *w)
 	l.widget.draw = curses_language_draw;
 	l.widget.key = curses_language_key;
 	l.widget.data = &l;
-	r = curses_wizard_run(w, &l.widget);
+	r = curses_loop_run(w, &l.widget);
 	return r == 1;
 }

@@ -143,7 +143,7 @@ curses_layout_draw_too_small(struct wizard *w)
 	for (i = 0; i < n && y + (int)i < LINES; i++)
 		curses_put(y + (int)i, 1, COLS - 2, lines[i],
 		    i == 0 ? w->looks[CL_WARNING] : A_NORMAL);
-	curses_wizard_cursor(w, y > 0 ? y : 0, 1);
+	curses_widget_cursor(w, y > 0 ? y : 0, 1);
 	xfree_argv(lines);
 	free(text);
 }
@@ -239,7 +239,7 @@ curses_layout_step(struct wizard *w, size_t i, int y, int x, int width, int two)
 		curses_put(y, x + width - sw, sw, state, curses_layout_state_look(w, s->state));
 	}
 	if (current && w->base == NULL)
-		curses_wizard_cursor(w, y, x);
+		curses_widget_cursor(w, y, x);
 	free(state);
 	free(name);
 }

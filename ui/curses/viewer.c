@@ -101,7 +101,7 @@ curses_viewer_status(struct wizard *w, struct curses_viewer *v)
 	    v->nlines > 0 ? v->top + 1 : 0, last, v->nlines, v->message != NULL ? v->message : "");
 	curses_put(LINES - 1, 0, COLS, s, w->looks[CL_TITLE]);
 	free(s);
-	curses_wizard_cursor(w, LINES - 1, 0);
+	curses_widget_cursor(w, LINES - 1, 0);
 }
 
 static void
@@ -251,7 +251,7 @@ curses_viewer_run(struct wizard *w, const char *title, const char *text, int at_
 	v.widget.key = curses_viewer_key;
 	v.widget.keymap = curses_viewer_keymap;
 	v.widget.data = &v;
-	curses_wizard_run(w, &v.widget);
+	curses_loop_run(w, &v.widget);
 	curses_entry_free(v.search);
 	xfree_argv(v.lines);
 	free(v.pattern);

@@ -1,6 +1,8 @@
 /*
- * The curses wizard: the struct frontend the engine drives (frontend.h)
- * and the one loop every screen runs in.
+ * The curses wizard: the struct frontend the engine drives (frontend.h),
+ * on top of the one loop every screen runs in (loop.c), which it gives its
+ * global keys (F1 help, F2 transcript, F10 quit, the pane's scrolling) and
+ * the boxes the loop needs (Quit? Stop the work?).
  *
  * Each question puts a form (form.c) at the foot of the main pane and runs
  * the loop until the form has an answer; a dialog or a viewer runs the same
@@ -29,87 +31,8 @@
 #include "wizard.h"
 #include "xmalloc.h"
 
-#define WIZARD_WAIT_MS 250     /* the loop looks at the signal flags this often */
 #define WIZARD_DRAW_EVERY 0.1  /* seconds between two paints of the gauge */
 #define WIZARD_POLL_EVERY 0.02 /* seconds between two looks at the keyboard during work */
-#define WIZARD_DEAD_READS 50   /* reads failing at once, in a row: the terminal is gone */
-
-struct wizard_data {
-	struct wizard w;
-	double last_draw;
-	int dead_reads;
-	int unwinding; /* Quit confirmed: every loop returns CURSES_UNWIND */
-};
-
-static struct wizard_data *
-wizard_data(struct wizard *w)
-{
-	return (struct wizard_data *)w;
-}
-
-double
-curses_now(void)
-{
-	return (double)fs_monotonic_ns() / 1e9;
-}
-
-void
-curses_wizard_cursor(struct wizard *w, int y, int x)
-{
-	w->cursor_y = y;
-	w->cursor_x = x;
-}
-
-/* SIGHUP, SIGTERM, or a dead terminal: give the screen back, stop asking. */
-static int
-wizard_lost(struct wizard *w)
-{
-	if (!w->lost && w->active && curses_terminal_hung_up())
-		w->lost = 1;
-	if (w->lost && w->active)
-		curses_terminal_stop(w);
-	return w->lost;
-}
-
-/* While nothing is asked the pane's foot says the work goes on. */
-static void
-wizard_draw_idle(struct wizard *w)
-{
-	if (w->summary != NULL || w->welcome)
-		return;
-	/* TRANSLATORS: at the foot of the pane while kmsrecover works and asks nothing. */
-	if (w->foot.h > 0)
-		curses_put(w->foot.y, w->foot.x, w->foot.w, _("Working, please wait..."),
-		    w->looks[CL_DIM]);
-}
-
-void
-curses_wizard_draw(struct wizard *w)
-{
-	int i, small;
-
-	if (!w->active || w->lost)
-		return;
-	memset(&w->hints, 0, sizeof w->hints);
-	w->cursor_y = w->cursor_x = -1;
-	curses_layout_draw(w);
-	small = curses_layout_too_small();
-	if (!small && w->base != NULL)
-		w->base->draw(w, w->base);
-	else if (!small)
-		wizard_draw_idle(w);
-	if (!small)
-		curses_layout_hints(w);
-	for (i = 0; i < w->noverlays && !small; i++)
-		w->overlays[i]->draw(w, w->overlays[i]);
-	if (w->cursor_y >= 0 && w->cursor_y < LINES && w->cursor_x < COLS) {
-		curs_set(1);
-		move(w->cursor_y, w->cursor_x);
-	} else
-		curs_set(0);
-	refresh();
-	wizard_data(w)->last_draw = curses_now();
-}
 
 static void
 wizard_help(struct wizard *w)
@@ -170,23 +93,6 @@ wizard_transcript(struct wizard *w)
 	free(text);
 }
 
-int
-curses_wizard_quit(struct wizard *w)
-{
-	int r;
-
-	if (w->in_quit)
-		return 0;
-	w->in_quit = 1;
-	r = curses_dialog_quit(w);
-	w->in_quit = 0;
-	if (r == 1) {
-		w->quit = 1;
-		wizard_data(w)->unwinding = 1;
-	}
-	return r == 1 || w->lost;
-}
-
 /* The keys no widget took: help, transcript, quit, the pane's scrolling. */
 static int
 wizard_global(struct wizard *w, struct curses_widget *wd, enum curses_action a)
@@ -199,7 +105,7 @@ wizard_global(struct wizard *w, struct curses_widget *wd, enum curses_action a)
 		wizard_transcript(w);
 		break;
 	case CA_QUIT:
-		if (curses_wizard_quit(w))
+		if (curses_loop_quit(w))
 			return CURSES_UNWIND;
 		break;
 	case CA_PAGE_UP:
@@ -211,130 +117,6 @@ wizard_global(struct wizard *w, struct curses_widget *wd, enum curses_action a)
 		break;
 	}
 	return CURSES_CONTINUE;
-}
-
-static int
-wizard_dispatch(struct wizard *w, struct curses_widget *wd, const struct curses_key *k)
-{
-	enum curses_action a;
-	int r;
-
-	a = curses_keys_action(k, wd->keymap != NULL ? wd->keymap(wd) : 0);
-	if (a == CA_RESIZE || a == CA_NONE)
-		return CURSES_CONTINUE;
-	if (a == CA_REDRAW) {
-		clearok(curscr, TRUE);
-		return CURSES_CONTINUE;
-	}
-	if (curses_layout_too_small()) {
-		/* Nothing can be shown: F10 quits at once (the screen says so). */
-		if (a != CA_QUIT)
-			return CURSES_CONTINUE;
-		w->quit = 1;
-		wizard_data(w)->unwinding = 1;
-		return CURSES_UNWIND;
-	}
-	r = wd->key(w, wd, a, k);
-	return r == CURSES_PASS ? wizard_global(w, wd, a) : r;
-}
-
-/* Ctrl-C: in the Quit question it confirms; elsewhere it asks to quit. */
-static int
-wizard_interrupt(struct wizard *w, struct curses_widget *wd)
-{
-	struct curses_key none = { 0, 0, 0 };
-
-	if (w->in_quit)
-		return wd->key(w, wd, CA_QUIT, &none);
-	return curses_wizard_quit(w) ? CURSES_UNWIND : CURSES_CONTINUE;
-}
-
-/* Whether reads fail at once, over and over: the terminal has gone away. */
-static void
-wizard_check_dead(struct wizard *w, double asked)
-{
-	struct wizard_data *d = wizard_data(w);
-
-	if (curses_now() - asked < 0.01) {
-		if (++d->dead_reads >= WIZARD_DEAD_READS)
-			w->lost = 1;
-	} else
-		d->dead_reads = 0;
-}
-
-static void
-wizard_push(struct wizard *w, struct curses_widget *wd)
-{
-	if (wd != w->base && w->noverlays < CURSES_MAX_OVERLAYS)
-		w->overlays[w->noverlays++] = wd;
-}
-
-static void
-wizard_pop(struct wizard *w, struct curses_widget *wd)
-{
-	if (w->noverlays > 0 && w->overlays[w->noverlays - 1] == wd)
-		w->noverlays--;
-}
-
-/*
- * Runs wd (the pane widget, or an overlay pushed over the rest) until its
- * _key gives a result, which is returned; CURSES_UNWIND when quitting was
- * confirmed or the terminal is gone.
- */
-int
-curses_wizard_run(struct wizard *w, struct curses_widget *wd)
-{
-	struct curses_key k;
-	int r = CURSES_CONTINUE;
-	double asked;
-
-	wizard_push(w, wd);
-	while (r == CURSES_CONTINUE) {
-		if (wizard_lost(w) || wizard_data(w)->unwinding) {
-			r = CURSES_UNWIND;
-			break;
-		}
-		if (curses_terminal_interrupted()) {
-			r = wizard_interrupt(w, wd);
-			continue;
-		}
-		curses_wizard_draw(w);
-		asked = curses_now();
-		if (curses_keys_read(WIZARD_WAIT_MS, &k) != 0) {
-			wizard_check_dead(w, asked);
-			continue;
-		}
-		wizard_data(w)->dead_reads = 0;
-		r = wizard_dispatch(w, wd, &k);
-	}
-	wizard_pop(w, wd);
-	return r;
-}
-
-/*
- * During work: takes the keys that came, without waiting. Returns -1 when
- * the work is to stop, 1 when the screen needs painting, 0 otherwise.
- */
-int
-curses_wizard_poll(struct wizard *w, struct curses_widget *wd)
-{
-	struct curses_key k;
-	int r, drawn = 0;
-
-	if (wizard_lost(w) || w->quit)
-		return -1;
-	if (curses_terminal_interrupted()) {
-		if (curses_dialog_stop(w))
-			return -1;
-		drawn = 1;
-	}
-	while (curses_keys_read(0, &k) == 0) {
-		r = wizard_dispatch(w, wd, &k);
-		if (r == CURSES_UNWIND || r == 1 || w->quit || wizard_lost(w))
-			return -1;
-		drawn = 1;
-	}
-	return drawn;
 }
 
 static struct wizard *
@@ -353,7 +135,7 @@ wizard_begin(struct frontend *fe, struct fe_view *view, char **cause)
 		return 0;
 	if (curses_terminal_start(w, cause) != 0)
 		return -1;
-	curses_wizard_draw(w);
+	curses_loop_draw(w);
 	return 0;
 }
 
@@ -372,7 +154,7 @@ wizard_settle(struct wizard *w)
 {
 	w->base = NULL;
 	w->noverlays = 0;
-	wizard_data(w)->unwinding = 0;
+	w->unwinding = 0;
 }
 
 /*
@@ -398,14 +180,14 @@ wizard_ask(struct wizard *w, enum curses_form_kind kind, const struct fe_questio
 	w->q = q;
 	w->doc_scroll_auto = 1;
 	w->base = curses_form_widget(f);
-	r = curses_wizard_run(w, w->base);
+	r = curses_loop_run(w, w->base);
 	w->base = NULL;
 	w->q = NULL;
-	wizard_data(w)->unwinding = 0;
+	w->unwinding = 0;
 	if (r == CURSES_UNWIND || w->lost)
 		r = FE_QUIT;
 	*fp = f;
-	curses_wizard_draw(w);
+	curses_loop_draw(w);
 	return r;
 }
 
@@ -455,7 +237,7 @@ wizard_step(struct frontend *fe, const struct fe_step_info *info)
 	w->doc_scroll_auto = 1;
 	if (w->active && !w->lost) {
 		wizard_settle(w);
-		curses_wizard_draw(w);
+		curses_loop_draw(w);
 	}
 }
 
@@ -531,17 +313,17 @@ wizard_progress(struct frontend *fe, const char *label, const struct progress_st
 		paint = 1;
 	}
 	paint |= curses_gauge_update(w->gauge, label, s);
-	now = curses_now();
+	now = curses_widget_now();
 	if (now - w->last_poll >= WIZARD_POLL_EVERY) {
-		r = curses_wizard_poll(w, gw);
+		r = curses_loop_poll(w, gw);
 		w->last_poll = now;
-		wizard_data(w)->unwinding = 0;
+		w->unwinding = 0;
 		if (r < 0)
 			return 1;
 		paint |= r;
 	}
-	if (paint || now - wizard_data(w)->last_draw >= WIZARD_DRAW_EVERY)
-		curses_wizard_draw(w);
+	if (paint || now - w->last_draw >= WIZARD_DRAW_EVERY)
+		curses_loop_draw(w);
 	return 0;
 }
 
@@ -562,7 +344,7 @@ wizard_note(struct frontend *fe, enum fe_level level, const char *text, const ch
 		w->notes = xreallocarray(w->notes, w->nnotes + 2, sizeof *w->notes);
 		w->notes[w->nnotes++] = xstrdup(text);
 		w->notes[w->nnotes] = NULL;
-		curses_wizard_draw(w);
+		curses_loop_draw(w);
 		return;
 	}
 	/*
@@ -574,8 +356,8 @@ wizard_note(struct frontend *fe, enum fe_level level, const char *text, const ch
 		w->base = NULL;
 	w->noverlays = 0;
 	curses_dialog_note(w, level, text, detail);
-	wizard_data(w)->unwinding = 0;
-	curses_wizard_draw(w);
+	w->unwinding = 0;
+	curses_loop_draw(w);
 }
 
 static void
@@ -606,7 +388,7 @@ wizard_destroy(struct frontend *fe)
 	wizard_end(fe);
 	wizard_step_clear(w);
 	curses_gauge_free(w->gauge);
-	free(wizard_data(w));
+	free(w);
 	free(fe);
 }
 
@@ -614,15 +396,18 @@ struct frontend *
 curses_frontend_new(char **cause)
 {
 	struct frontend *fe;
-	struct wizard_data *d;
+	struct wizard *w;
 
 	if (!curses_terminal_usable(cause))
 		return NULL;
-	d = xcalloc(1, sizeof *d);
+	w = xcalloc(1, sizeof *w);
 	fe = xcalloc(1, sizeof *fe);
-	d->w.fe = fe;
+	w->fe = fe;
+	w->global = wizard_global;
+	w->ask_quit = curses_dialog_quit;
+	w->ask_stop = curses_dialog_stop;
 	fe->name = "curses";
-	fe->data = &d->w;
+	fe->data = w;
 	fe->begin = wizard_begin;
 	fe->end = wizard_end;
 	fe->welcome = wizard_welcome;

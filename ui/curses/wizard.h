@@ -8,7 +8,7 @@
  * foot of the main pane) or an overlay (a dialog box, a viewer) drawn over
  * everything; each has a _draw that repaints it from its state and a _key
  * that takes an abstract action (keys.c maps keys to actions through a
- * binding table). One loop, curses_wizard_run, serves them all, so a
+ * binding table). One loop, curses_loop_run (loop.c), serves them all, so a
  * resize is nothing but a redraw wherever it happens.
  */
 #ifndef KMSRECOVER_CURSES_WIZARD_H
@@ -187,15 +187,37 @@ struct wizard {
 
 	struct curses_gauge *gauge;
 	double last_poll; /* when progress() last looked at the keyboard */
+	double last_draw; /* when the screen was last painted */
+	int dead_reads;   /* reads that failed at once, in a row */
+	int unwinding;    /* Quit confirmed: every loop returns CURSES_UNWIND */
+
+	/*
+	 * Set by the wizard, called by the loop (loop.c), which knows no widget
+	 * by name. global: a key no widget took (help, transcript, quit, the
+	 * pane's scrolling): CURSES_CONTINUE or CURSES_UNWIND. ask_quit: the
+	 * Quit question: 1 quit, 0 stay. ask_stop: Ctrl-C during work: 1 stop.
+	 */
+	int (*global)(struct wizard *w, struct curses_widget *wd, enum curses_action a);
+	int (*ask_quit)(struct wizard *w);
+	int (*ask_stop)(struct wizard *w);
 };
 
-/* wizard.c: the loop and the screen. */
-int curses_wizard_run(struct wizard *w, struct curses_widget *wd);
-int curses_wizard_poll(struct wizard *w, struct curses_widget *wd);
-void curses_wizard_draw(struct wizard *w);
-int curses_wizard_quit(struct wizard *w);
-void curses_wizard_cursor(struct wizard *w, int y, int x);
-double curses_now(void);
+/* widget.c: what every widget draws with. */
+void curses_widget_cursor(struct wizard *w, int y, int x);
+double curses_widget_now(void);
+
+/*
+ * loop.c: the one loop. curses_loop_run runs wd (the pane widget, or an
+ * overlay pushed over the rest) until its _key gives a result, which is
+ * returned; CURSES_UNWIND when quitting was confirmed or the terminal is
+ * gone. curses_loop_poll, during work: -1 when the work is to stop, 1 when
+ * the screen needs painting, 0 otherwise. curses_loop_quit asks the Quit
+ * question (once at a time): 1 when the wizard is to unwind.
+ */
+int curses_loop_run(struct wizard *w, struct curses_widget *wd);
+int curses_loop_poll(struct wizard *w, struct curses_widget *wd);
+void curses_loop_draw(struct wizard *w);
+int curses_loop_quit(struct wizard *w);
 
 /* terminal.c: taking and giving back the terminal, signals. */
 int curses_terminal_usable(char **cause);

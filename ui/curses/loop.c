@@ -1,0 +1,213 @@
+/*
+ * The one loop every screen of the wizard runs in (wizard.h). It repaints
+ * everything from state before each key, so a resize (KEY_RESIZE) or
+ * Ctrl-L anywhere is only a redraw; it hands each key to the widget on
+ * top, and what no widget takes to the wizard's global keys (w->global:
+ * F1 help, F2 transcript, F10 quit, the pane's PgUp/PgDn); it hears Ctrl-C
+ * and a lost terminal. While work runs, curses_loop_poll takes the keys
+ * that came without waiting, through the same dispatch. The questions it
+ * needs answered itself (quit? stop the work?) go through w->ask_quit and
+ * w->ask_stop, which the wizard sets: the loop knows no widget by name.
+ *
+ * After SIGHUP or SIGTERM the screen is given back at once and every
+ * question answers FE_QUIT: the engine's journal says where things stand.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "i18n.h"
+#include "wizard.h"
+
+#define LOOP_WAIT_MS 250   /* the loop looks at the signal flags this often */
+#define LOOP_DEAD_READS 50 /* reads failing at once, in a row: the terminal is gone */
+
+/* SIGHUP, SIGTERM, or a dead terminal: give the screen back, stop asking. */
+static int
+loop_lost(struct wizard *w)
+{
+	if (!w->lost && w->active && curses_terminal_hung_up())
+		w->lost = 1;
+	if (w->lost && w->active)
+		curses_terminal_stop(w);
+	return w->lost;
+}
+
+/* While nothing is asked the pane's foot says the work goes on. */
+static void
+loop_draw_idle(struct wizard *w)
+{
+	if (w->summary != NULL || w->welcome)
+		return;
+	/* TRANSLATORS: at the foot of the pane while kmsrecover works and asks nothing. */
+	if (w->foot.h > 0)
+		curses_put(w->foot.y, w->foot.x, w->foot.w, _("Working, please wait..."),
+		    w->looks[CL_DIM]);
+}
+
+void
+curses_loop_draw(struct wizard *w)
+{
+	int i, small;
+
+	if (!w->active || w->lost)
+		return;
+	memset(&w->hints, 0, sizeof w->hints);
+	w->cursor_y = w->cursor_x = -1;
+	curses_layout_draw(w);
+	small = curses_layout_too_small();
+	if (!small && w->base != NULL)
+		w->base->draw(w, w->base);
+	else if (!small)
+		loop_draw_idle(w);
+	if (!small)
+		curses_layout_hints(w);
+	for (i = 0; i < w->noverlays && !small; i++)
+		w->overlays[i]->draw(w, w->overlays[i]);
+	if (w->cursor_y >= 0 && w->cursor_y < LINES && w->cursor_x < COLS) {
+		curs_set(1);
+		move(w->cursor_y, w->cursor_x);
+	} else
+		curs_set(0);
+	refresh();
+	w->last_draw = curses_widget_now();
+}
+
+int
+curses_loop_quit(struct wizard *w)
+{
+	int r;
+
+	if (w->in_quit)
+		return 0;
+	w->in_quit = 1;
+	r = w->ask_quit(w);
+	w->in_quit = 0;
+	if (r == 1) {
+		w->quit = 1;
+		w->unwinding = 1;
+	}
+	return r == 1 || w->lost;
+}
+
+static int
+loop_dispatch(struct wizard *w, struct curses_widget *wd, const struct curses_key *k)
+{
+	enum curses_action a;
+	int r;
+
+	a = curses_keys_action(k, wd->keymap != NULL ? wd->keymap(wd) : 0);
+	if (a == CA_RESIZE || a == CA_NONE)
+		return CURSES_CONTINUE;
+	if (a == CA_REDRAW) {
+		clearok(curscr, TRUE);
+		return CURSES_CONTINUE;
+	}
+	if (curses_layout_too_small()) {
+		/* Nothing can be shown: F10 quits at once (the screen says so). */
+		if (a != CA_QUIT)
+			return CURSES_CONTINUE;
+		w->quit = 1;
+		w->unwinding = 1;
+		return CURSES_UNWIND;
+	}
+	r = wd->key(w, wd, a, k);
+	return r == CURSES_PASS ? w->global(w, wd, a) : r;
+}
+
+/* Ctrl-C: in the Quit question it confirms; elsewhere it asks to quit. */
+static int
+loop_interrupt(struct wizard *w, struct curses_widget *wd)
+{
+	struct curses_key none = { 0, 0, 0 };
+
+	if (w->in_quit)
+		return wd->key(w, wd, CA_QUIT, &none);
+	return curses_loop_quit(w) ? CURSES_UNWIND : CURSES_CONTINUE;
+}
+
+/* Whether reads fail at once, over and over: the terminal has gone away. */
+static void
+loop_check_dead(struct wizard *w, double asked)
+{
+	if (curses_widget_now() - asked < 0.01) {
+		if (++w->dead_reads >= LOOP_DEAD_READS)
+			w->lost = 1;
+	} else
+		w->dead_reads = 0;
+}
+
+static void
+loop_push(struct wizard *w, struct curses_widget *wd)
+{
+	if (wd != w->base && w->noverlays < CURSES_MAX_OVERLAYS)
+		w->overlays[w->noverlays++] = wd;
+}
+
+static void
+loop_pop(struct wizard *w, struct curses_widget *wd)
+{
+	if (w->noverlays > 0 && w->overlays[w->noverlays - 1] == wd)
+		w->noverlays--;
+}
+
+/*
+ * Runs wd (the pane widget, or an overlay pushed over the rest) until its
+ * _key gives a result, which is returned; CURSES_UNWIND when quitting was
+ * confirmed or the terminal is gone.
+ */
+int
+curses_loop_run(struct wizard *w, struct curses_widget *wd)
+{
+	struct curses_key k;
+	int r = CURSES_CONTINUE;
+	double asked;
+
+	loop_push(w, wd);
+	while (r == CURSES_CONTINUE) {
+		if (loop_lost(w) || w->unwinding) {
+			r = CURSES_UNWIND;
+			break;
+		}
+		if (curses_terminal_interrupted()) {
+			r = loop_interrupt(w, wd);
+			continue;
+		}
+		curses_loop_draw(w);
+		asked = curses_widget_now();
+		if (curses_keys_read(LOOP_WAIT_MS, &k) != 0) {
+			loop_check_dead(w, asked);
+			continue;
+		}
+		w->dead_reads = 0;
+		r = loop_dispatch(w, wd, &k);
+	}
+	loop_pop(w, wd);
+	return r;
+}
+
+/*
+ * During work: takes the keys that came, without waiting. Returns -1 when
+ * the work is to stop, 1 when the screen needs painting, 0 otherwise.
+ */
+int
+curses_loop_poll(struct wizard *w, struct curses_widget *wd)
+{
+	struct curses_key k;
+	int r, drawn = 0;
+
+	if (loop_lost(w) || w->quit)
+		return -1;
+	if (curses_terminal_interrupted()) {
+		if (w->ask_stop(w))
+			return -1;
+		drawn = 1;
+	}
+	while (curses_keys_read(0, &k) == 0) {
+		r = loop_dispatch(w, wd, &k);
+		if (r == CURSES_UNWIND || r == 1 || w->quit || loop_lost(w))
+			return -1;
+		drawn = 1;
+	}
+	return drawn;
+}
