@@ -27,6 +27,7 @@
 
 #include "backup.h"
 #include "digest.h"
+#include "manifest.h"
 #include "hasher.h"
 #include "progress.h"
 #include "writeback.h"
@@ -278,9 +279,9 @@ size_t backup_check_new(struct backup_run *run, const char *path, enum backup_re
 int backup_check_space(struct backup_run *run, uint64_t total);
 
 /* manifest.c */
-void backup_manifest_line(struct backup_run *run, const char *s, size_t len);
-void backup_manifest_feed(struct backup_run *run, const char *buf, size_t len);
-int backup_manifest(struct backup_run *run, struct backup_result *result);
+void manifest_feed_line(struct backup_run *run, const char *s, size_t len);
+void manifest_feed(struct backup_run *run, const char *buf, size_t len);
+int manifest_conclude(struct backup_run *run, struct backup_result *result);
 
 /* extract.c */
 int backup_staging_sync(struct backup_run *run);

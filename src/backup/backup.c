@@ -132,7 +132,7 @@ backup_conclude(struct backup_run *run, struct backup_result *result)
 	result->bytes_read = backup_bytes_read(run);
 	result->files = run->files;
 	result->bytes = run->bytes;
-	if (backup_manifest(run, result) != 0)
+	if (manifest_conclude(run, result) != 0)
 		return -1;
 	if (run->files == 0)
 		return backup_error(run, _("The backup %s holds no files."), run->shown_source);

@@ -29,6 +29,7 @@
 #include "mkbackup.h"
 #include "backup.h"
 #include "digest.h"
+#include "manifest.h"
 #include "fault.h"
 #include "i18n.h"
 #include "secret.h"
@@ -51,7 +52,7 @@ struct writer {
 };
 
 static int
-writer_put(struct writer *w, const unsigned char *buf, size_t len)
+mkbackup_writer_put(struct writer *w, const unsigned char *buf, size_t len)
 {
 	size_t off = 0;
 	ssize_t n;
@@ -72,7 +73,7 @@ writer_put(struct writer *w, const unsigned char *buf, size_t len)
 }
 
 static la_ssize_t
-writer_callback(struct archive *a, void *arg, const void *buf, size_t len)
+mkbackup_writer_callback(struct archive *a, void *arg, const void *buf, size_t len)
 {
 	struct writer *w = arg;
 	unsigned char out[MKBACKUP_BLOCK + 32];
@@ -82,13 +83,13 @@ writer_callback(struct archive *a, void *arg, const void *buf, size_t len)
 	for (off = 0; off < len; off += chunk) {
 		chunk = len - off > MKBACKUP_BLOCK ? MKBACKUP_BLOCK : len - off;
 		if (w->cipher == NULL) {
-			if (writer_put(w, (const unsigned char *)buf + off, chunk) != 0)
+			if (mkbackup_writer_put(w, (const unsigned char *)buf + off, chunk) != 0)
 				goto fail;
 			continue;
 		}
 		if (!EVP_EncryptUpdate(w->cipher, out, &outl, (const unsigned char *)buf + off,
 			(int)chunk) ||
-		    writer_put(w, out, (size_t)outl) != 0)
+		    mkbackup_writer_put(w, out, (size_t)outl) != 0)
 			goto fail;
 	}
 	return (la_ssize_t)len;
@@ -100,7 +101,7 @@ fail:
 
 /* Starts the openssl enc format: "Salted__", the salt, then AES-256-CBC under PBKDF2. */
 static int
-writer_encrypt_begin(struct writer *w, const struct secret *pass, int iterations)
+mkbackup_writer_encrypt_begin(struct writer *w, const struct secret *pass, int iterations)
 {
 	unsigned char salt[8], kiv[48], hkey[BACKUP_HMAC_LEN];
 	int ret = -1;
@@ -114,8 +115,8 @@ writer_encrypt_begin(struct writer *w, const struct secret *pass, int iterations
 	    !EVP_EncryptInit_ex(w->cipher, EVP_aes_256_cbc(), NULL, kiv, kiv + 32) ||
 	    (w->hmac = backup_hmac_new(hkey)) == NULL)
 		goto out;
-	if (writer_put(w, (const unsigned char *)"Salted__", 8) != 0 ||
-	    writer_put(w, salt, sizeof salt) != 0)
+	if (mkbackup_writer_put(w, (const unsigned char *)"Salted__", 8) != 0 ||
+	    mkbackup_writer_put(w, salt, sizeof salt) != 0)
 		goto out;
 	ret = 0;
 out:
@@ -125,7 +126,7 @@ out:
 }
 
 static int
-writer_encrypt_end(struct writer *w)
+mkbackup_writer_encrypt_end(struct writer *w)
 {
 	unsigned char out[32];
 	int outl;
@@ -134,7 +135,7 @@ writer_encrypt_end(struct writer *w)
 		return 0;
 	if (!EVP_EncryptFinal_ex(w->cipher, out, &outl))
 		return -1;
-	return writer_put(w, out, (size_t)outl);
+	return mkbackup_writer_put(w, out, (size_t)outl);
 }
 
 static int
@@ -178,7 +179,7 @@ mkbackup_format(struct archive *a, const char *output)
 }
 
 static void
-writer_manifest_add(struct writer *w, const char *hex, const char *path)
+mkbackup_writer_manifest_add(struct writer *w, const char *hex, const char *path)
 {
 	size_t need = strlen(hex) + strlen(path) + 4;
 
@@ -236,7 +237,7 @@ mkbackup_add_file(struct archive *a, struct writer *w, int dirfd, const char *na
 	}
 	digest_final(d, sum);
 	digest_hex(sum, hex);
-	writer_manifest_add(w, hex, path);
+	mkbackup_writer_manifest_add(w, hex, path);
 	w->state.files_done++;
 	ret = 0;
 	goto out;
@@ -380,7 +381,7 @@ mkbackup_add_text(struct archive *a, const char *name, const char *text)
 }
 
 static int
-writer_open(struct writer *w, const struct mkbackup_options *opt, char **cause)
+mkbackup_writer_open(struct writer *w, const struct mkbackup_options *opt, char **cause)
 {
 	w->fd = open(opt->output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (w->fd == -1) {
@@ -391,7 +392,7 @@ writer_open(struct writer *w, const struct mkbackup_options *opt, char **cause)
 	w->sha = digest_new();
 	w->output = opt->output;
 	if (opt->passphrase != NULL &&
-	    writer_encrypt_begin(w, opt->passphrase, opt->iterations) != 0) {
+	    mkbackup_writer_encrypt_begin(w, opt->passphrase, opt->iterations) != 0) {
 		*cause = xasprintf(_("cannot encrypt %s"), opt->output);
 		return -1;
 	}
@@ -400,15 +401,15 @@ writer_open(struct writer *w, const struct mkbackup_options *opt, char **cause)
 
 /* Flushes the encryption, the HMAC side file and the data to disk. */
 static int
-writer_finish(struct writer *w, const struct mkbackup_options *opt, struct mkbackup_result *result,
-    char **cause)
+mkbackup_writer_finish(struct writer *w, const struct mkbackup_options *opt,
+    struct mkbackup_result *result, char **cause)
 {
 	unsigned char sum[DIGEST_LEN], mac[32];
 	char hex[DIGEST_HEX_LEN + 1], *path, *text;
 	size_t maclen = 0, i;
 	int ret = -1;
 
-	if (writer_encrypt_end(w) != 0 || fault_fail("fsync") != 0 || fsync(w->fd) != 0)
+	if (mkbackup_writer_encrypt_end(w) != 0 || fault_fail("fsync") != 0 || fsync(w->fd) != 0)
 		goto fail;
 	digest_final(w->sha, sum);
 	digest_hex(sum, result->sha256);
@@ -440,7 +441,7 @@ fail:
 }
 
 static void
-writer_free(struct writer *w)
+mkbackup_writer_free(struct writer *w)
 {
 	if (w->fd != -1)
 		close(w->fd);
@@ -463,12 +464,12 @@ mkbackup_write(const struct mkbackup_options *opt, const struct progress *progre
 	w.progress = progress;
 	w.manifest = xstrdup("");
 	w.manifest_cap = 1;
-	if (writer_open(&w, opt, cause) != 0)
+	if (mkbackup_writer_open(&w, opt, cause) != 0)
 		goto out;
 	archive_write_set_bytes_in_last_block(a, 1);
 	open_failed = mkbackup_format(a, opt->final_name != NULL ? opt->final_name : opt->output) !=
 		ARCHIVE_OK ||
-	    archive_write_open2(a, &w, NULL, writer_callback, NULL, NULL) != ARCHIVE_OK;
+	    archive_write_open2(a, &w, NULL, mkbackup_writer_callback, NULL, NULL) != ARCHIVE_OK;
 	if (open_failed) {
 		*cause = xasprintf(_("cannot write %1$s: %2$s"), opt->output,
 		    archive_error_string(a) != NULL ? archive_error_string(a) : "");
@@ -485,10 +486,10 @@ mkbackup_write(const struct mkbackup_options *opt, const struct progress *progre
 	}
 	result->files = w.state.files_done;
 	result->bytes = w.state.bytes_done;
-	ret = writer_finish(&w, opt, result, cause);
+	ret = mkbackup_writer_finish(&w, opt, result, cause);
 out:
 	archive_write_free(a);
-	writer_free(&w);
+	mkbackup_writer_free(&w);
 	if (ret != 0 && w.output != NULL) {
 		char *side = backup_hmac_path(opt->output);
 

@@ -74,10 +74,10 @@ backup_entry_meta(struct backup_run *run, struct archive_entry *e, const char *p
 			return backup_error(run, _("The backup's %1$s is larger than %2$d MiB."),
 			    MANIFEST_NAME, BACKUP_MANIFEST_MAX >> 20);
 		run->manifest_len += len;
-		backup_manifest_feed(run, buf, len);
+		manifest_feed(run, buf, len);
 	}
 	if (is_manifest && run->mline_len > 0 && run->manifest_cause == NULL) {
-		backup_manifest_line(run, run->mline, run->mline_len);
+		manifest_feed_line(run, run->mline, run->mline_len);
 		run->mline_len = 0;
 	}
 	digest_final(run->file_digest, backup_rec(&run->recs, i)->digest);

@@ -17,12 +17,14 @@ struct transcript {
 	FILE *f;
 };
 
-/* "20261125T120000Z": the stamp naming folders and files. */
+/* log.c: "20261125T120000Z", the stamp naming folders and files. */
 char *log_stamp_now(void);
 /* "2026-11-25T12:00:00Z". */
 char *log_iso_now(void);
+/* path opened for writing with mode (fopen's), 0600, never through a link; NULL with errno. */
+FILE *log_open_private(const char *path, const char *mode, int flags);
 
-/* Opens (appending) path with mode 0600. -1 with *cause. */
+/* transcript.c: opens (appending) path with mode 0600. -1 with *cause. */
 int transcript_open(struct transcript *t, const char *path, char **cause);
 void transcript_close(struct transcript *t);
 /* Adds one stamped line (a NULL or closed transcript is fine). Newlines in the text are indented. */
@@ -53,7 +55,7 @@ struct report {
 	const char *message; /* the failure's cause, or NULL */
 };
 
-/* Writes the report as text (translated labels) to path, 0600. */
+/* report.c: writes the report as text (translated labels) to path, 0600. */
 int report_write_text(const struct report *r, const char *path, char **cause);
 /* Writes the report as JSON (stable English keys) to path, 0600. */
 int report_write_json(const struct report *r, const char *path, char **cause);

@@ -22,6 +22,7 @@
 
 #include "backup.h"
 #include "digest.h"
+#include "manifest.h"
 #include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -40,6 +40,7 @@
 
 #include "backup.h"
 #include "digest.h"
+#include "manifest.h"
 #include "mkbackup.h"
 #include "secret.h"
 #include "tap.h"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "manifest.h"
 #include "tap.h"
 #include "xmalloc.h"
 
