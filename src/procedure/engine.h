@@ -51,6 +51,13 @@ struct recovery {
 	char *started_iso;
 };
 
+/*
+ * What a step returns, besides an exit code (enum recovery_exit, >= 0) that
+ * ends the run: go on with the next step, or go back to the one before.
+ * (The procedure's other functions that may end the run say -1 to go on.)
+ */
+enum step_result { STEP_GO_ON = -1, STEP_GO_BACK = -2 };
+
 /* One of KB Q198814's steps (steps.c). */
 struct step {
 	const char *id;
@@ -58,7 +65,7 @@ struct step {
 	const char *title;       /* N_() */
 	const char *explanation; /* N_() */
 	int destructive;
-	/* Runs the step; returns -1 to go on, or an exit code to end the run. */
+	/* Runs the step: STEP_GO_ON, STEP_GO_BACK, or an exit code (>= 0) that ends the run. */
 	int (*run)(struct recovery *r);
 	/* The phase the journal holds once the step is done (or -1). */
 	int done_phase;

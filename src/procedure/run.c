@@ -8,7 +8,7 @@
 
 #include "engine.h"
 
-/* Runs the steps from first on. Back (-2) goes one step back; P starts over. */
+/* Runs the steps from first on. STEP_GO_BACK goes one step back; P starts over. */
 int
 run_steps(struct recovery *r, int first)
 {
@@ -18,7 +18,7 @@ run_steps(struct recovery *r, int first)
 		if (recovery_interrupted)
 			return EXIT_FAILED;
 		ret = steps_table[i].run(r);
-		if (ret == -2 && i > STEP_P) {
+		if (ret == STEP_GO_BACK && i > STEP_P) {
 			r->steps[i].state = FE_STEP_PENDING;
 			i--;
 			if (i == STEP_P && r->staged_ok && rollback_discard_staged(r) == 0) {
@@ -27,7 +27,7 @@ run_steps(struct recovery *r, int first)
 			}
 			continue;
 		}
-		if (ret != -1) {
+		if (ret != STEP_GO_ON) {
 			/* A step the operator declined did not fail: it was not run. */
 			r->steps[i].state = r->declined ? FE_STEP_PENDING : FE_STEP_FAILED;
 			return ret;

@@ -125,7 +125,7 @@ steps_confirm(struct recovery *r, const char *key, const char *title, const char
 	int reply;
 
 	if (r->opt->dry_run)
-		return -1;
+		return STEP_GO_ON;
 	q.key = key;
 	q.title = title;
 	q.text = text;
@@ -139,10 +139,10 @@ steps_confirm(struct recovery *r, const char *key, const char *title, const char
 		reply == FE_BACK ? "back" :
 				   "quit");
 	if (reply == FE_OK)
-		return -1;
+		return STEP_GO_ON;
 	if (reply == FE_BACK && back != NULL) {
 		*back = 1;
-		return -1;
+		return STEP_GO_ON;
 	}
 	if (reply == FE_ERROR)
 		return EXIT_USAGE;
@@ -164,7 +164,7 @@ steps_check_writable(struct recovery *r)
 
 	if (kmsdata_check_writable(&r->kmsdata, p->owner != NULL ? p->owner_uid : (uid_t)-1,
 		p->owner != NULL ? p->owner_gid : (gid_t)-1, &cause) == 0)
-		return -1;
+		return STEP_GO_ON;
 	recovery_fail(r, NULL, cause);
 	return EXIT_FAILED;
 }
@@ -175,7 +175,7 @@ step_prerequisites(struct recovery *r)
 	int ret;
 
 	steps_show(r, STEP_P, NULL);
-	if ((ret = steps_check_writable(r)) != -1)
+	if ((ret = steps_check_writable(r)) != STEP_GO_ON)
 		return ret;
 	return prereq_run(r);
 }
@@ -211,9 +211,9 @@ step1_check(struct recovery *r)
 	    _("The reinstall made a NEW alpha string. It will not unlock the restored data: "
 	      "only the ORIGINAL one, given in the prerequisites, will."));
 	if ((ret = steps_confirm(r, "confirm-1", _("Go on to stop the service?"), NULL, 0, 1,
-		 &back)) != -1)
+		 &back)) != STEP_GO_ON)
 		return ret;
-	return back ? -2 : -1;
+	return back ? STEP_GO_BACK : STEP_GO_ON;
 }
 
 /*
@@ -256,10 +256,10 @@ step2_stop(struct recovery *r)
 	steps_show(r, STEP_2, action);
 	ret = steps_confirm(r, "confirm-2", _("Stop the KM Server service?"), NULL, 0, 1, &back);
 	free(action);
-	if (ret != -1 || back)
-		return back ? -2 : ret;
+	if (ret != STEP_GO_ON || back)
+		return back ? STEP_GO_BACK : ret;
 	if (r->opt->dry_run)
-		return -1;
+		return STEP_GO_ON;
 	if (steps_settle_staged(r) != 0 || recovery_save(r, JOURNAL_STOPPING) != 0)
 		return EXIT_FAILED;
 	fault_point("before-stop");
@@ -284,7 +284,7 @@ step2_stop(struct recovery *r)
 	if (recovery_save(r, JOURNAL_STOPPED) != 0)
 		return EXIT_FAILED;
 	fault_point("stopped");
-	return -1;
+	return STEP_GO_ON;
 }
 
 static int
@@ -314,7 +314,7 @@ step3_clear(struct recovery *r)
 	ret = steps_confirm(r, "confirm-3", _("Move the files out of Kmsdata?"), action, 1, 0,
 	    NULL);
 	free(action);
-	if (ret != -1 || r->opt->dry_run)
+	if (ret != STEP_GO_ON || r->opt->dry_run)
 		goto out;
 	if (recovery_save(r, JOURNAL_QUARANTINING) != 0) {
 		ret = EXIT_FAILED;
@@ -363,7 +363,7 @@ step4_restore(struct recovery *r)
 	ret = steps_confirm(r, "confirm-4", _("Restore Kmsdata from the backup?"), NULL, 0, 0,
 	    NULL);
 	free(action);
-	if (ret != -1 || r->opt->dry_run)
+	if (ret != STEP_GO_ON || r->opt->dry_run)
 		goto out;
 	if (recovery_save(r, JOURNAL_RESTORING) != 0) {
 		ret = EXIT_FAILED;
@@ -428,12 +428,12 @@ step6_password(struct recovery *r)
 	steps_show(r, STEP_6, action);
 	free(action);
 	if ((ok = steps_confirm(r, "confirm-6", _("Go on with this password?"), NULL, 0, 0,
-		 NULL)) != -1)
+		 NULL)) != STEP_GO_ON)
 		return ok;
 	if (r->opt->dry_run || r->profile->verify_argv == NULL)
-		return -1;
+		return STEP_GO_ON;
 	ok = prereq_verify_alpha(r, r->kmsdata.path);
-	return ok == 1 ? -1 : ok == 0 ? EXIT_PASSWORD_REFUSED : EXIT_FAILED;
+	return ok == 1 ? STEP_GO_ON : ok == 0 ? EXIT_PASSWORD_REFUSED : EXIT_FAILED;
 }
 
 static double
@@ -483,7 +483,7 @@ step7_failed(struct recovery *r)
 		return ret;
 	if (r->profile->verify_argv != NULL && prereq_verify_alpha(r, r->kmsdata.path) != 1)
 		return step7_failed(r);
-	return -1;
+	return STEP_GO_ON;
 }
 
 static int
@@ -499,7 +499,7 @@ step7_start(struct recovery *r)
 	steps_show(r, STEP_7, action);
 	ret = steps_confirm(r, "confirm-7", _("Start the KM Server service?"), NULL, 0, 0, NULL);
 	free(action);
-	if (ret != -1 || r->opt->dry_run)
+	if (ret != STEP_GO_ON || r->opt->dry_run)
 		return ret;
 	for (;;) {
 		if (recovery_save(r, JOURNAL_STARTING) != 0)
@@ -513,7 +513,7 @@ step7_start(struct recovery *r)
 		output = NULL;
 		if (recovery_save(r, JOURNAL_RESTORED) != 0)
 			return EXIT_FAILED;
-		if ((ret = step7_failed(r)) != -1)
+		if ((ret = step7_failed(r)) != STEP_GO_ON)
 			return ret;
 	}
 	free(output);
@@ -568,5 +568,5 @@ static int
 step_finish(struct recovery *r)
 {
 	steps_show(r, STEP_F, NULL);
-	return -1;
+	return STEP_GO_ON;
 }
