@@ -221,6 +221,21 @@ batch_destroy(struct frontend *fe)
 	free(fe);
 }
 
+static const struct frontend_ops batch_ops = {
+	.begin = batch_begin,
+	.end = batch_end,
+	.welcome = batch_welcome,
+	.step = batch_step,
+	.confirm = batch_confirm,
+	.choose = batch_choose,
+	.ask_text = batch_ask_text,
+	.ask_secret = batch_ask_secret,
+	.progress = batch_progress,
+	.note = batch_note,
+	.summary = batch_summary,
+	.destroy = batch_destroy,
+};
+
 struct frontend *
 batch_frontend_new(const struct batch_answers *answers, FILE *out)
 {
@@ -232,24 +247,13 @@ batch_frontend_new(const struct batch_answers *answers, FILE *out)
 	b->progress.last_percent = -1;
 	fe->name = "batch";
 	fe->data = b;
-	fe->begin = batch_begin;
-	fe->end = batch_end;
-	fe->welcome = batch_welcome;
-	fe->step = batch_step;
-	fe->confirm = batch_confirm;
-	fe->choose = batch_choose;
-	fe->ask_text = batch_ask_text;
-	fe->ask_secret = batch_ask_secret;
-	fe->progress = batch_progress;
-	fe->note = batch_note;
-	fe->summary = batch_summary;
-	fe->destroy = batch_destroy;
+	fe->ops = &batch_ops;
 	return fe;
 }
 
 void
 frontend_free(struct frontend *fe)
 {
-	if (fe != NULL && fe->destroy != NULL)
-		fe->destroy(fe);
+	if (fe != NULL && fe->ops != NULL && fe->ops->destroy != NULL)
+		fe->ops->destroy(fe);
 }

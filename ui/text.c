@@ -523,6 +523,21 @@ text_destroy(struct frontend *fe)
 	free(fe);
 }
 
+static const struct frontend_ops text_ops = {
+	.begin = text_begin,
+	.end = text_end,
+	.welcome = text_welcome,
+	.step = text_step,
+	.confirm = text_confirm,
+	.choose = text_choose,
+	.ask_text = text_ask_text,
+	.ask_secret = text_ask_secret,
+	.progress = text_progress,
+	.note = text_note,
+	.summary = text_summary,
+	.destroy = text_destroy,
+};
+
 struct frontend *
 text_frontend_new(FILE *in, FILE *out)
 {
@@ -534,17 +549,6 @@ text_frontend_new(FILE *in, FILE *out)
 	t->progress.last_percent = -1;
 	fe->name = "text";
 	fe->data = t;
-	fe->begin = text_begin;
-	fe->end = text_end;
-	fe->welcome = text_welcome;
-	fe->step = text_step;
-	fe->confirm = text_confirm;
-	fe->choose = text_choose;
-	fe->ask_text = text_ask_text;
-	fe->ask_secret = text_ask_secret;
-	fe->progress = text_progress;
-	fe->note = text_note;
-	fe->summary = text_summary;
-	fe->destroy = text_destroy;
+	fe->ops = &text_ops;
 	return fe;
 }

@@ -109,10 +109,13 @@ struct fe_summary {
 	const char *reminder; /* translated: e.g. store the startup disk safely; may be NULL */
 };
 
-struct frontend {
-	const char *name; /* "curses", "text", "batch" */
-	void *data;       /* the frontend's own */
+struct frontend;
 
+/*
+ * What a frontend does: one static const table per frontend, shared by
+ * every instance (the instance's state is struct frontend's data).
+ */
+struct frontend_ops {
 	/* Takes the screen. view stays valid until end(). -1 with *cause if it cannot. */
 	int (*begin)(struct frontend *fe, struct fe_view *view, char **cause);
 	/* Gives the screen back, sane. Safe to call twice. */
@@ -160,6 +163,12 @@ struct frontend {
 
 	/* Frees fe and its data (after end()). */
 	void (*destroy)(struct frontend *fe);
+};
+
+struct frontend {
+	const char *name; /* "curses", "text", "batch" */
+	void *data;       /* the frontend's own */
+	const struct frontend_ops *ops;
 };
 
 /*

@@ -24,7 +24,7 @@ int
 ask_text(struct recovery *r, const struct fe_question *q, char **answer)
 {
 	char *cause = NULL;
-	int reply = r->fe->ask_text(r->fe, q, answer, &cause);
+	int reply = r->fe->ops->ask_text(r->fe, q, answer, &cause);
 
 	return ask_noted(r, reply, cause);
 }
@@ -33,7 +33,7 @@ int
 ask_secret(struct recovery *r, const struct fe_question *q, struct secret **out)
 {
 	char *cause = NULL;
-	int reply = r->fe->ask_secret(r->fe, q, out, &cause);
+	int reply = r->fe->ops->ask_secret(r->fe, q, out, &cause);
 
 	return ask_noted(r, reply, cause);
 }
@@ -42,7 +42,7 @@ int
 ask_choose(struct recovery *r, const struct fe_question *q, int *choice)
 {
 	char *cause = NULL;
-	int reply = r->fe->choose(r->fe, q, choice, &cause);
+	int reply = r->fe->ops->choose(r->fe, q, choice, &cause);
 
 	return ask_noted(r, reply, cause);
 }
@@ -51,7 +51,7 @@ int
 ask_confirm(struct recovery *r, const struct fe_question *q)
 {
 	char *cause = NULL;
-	int reply = r->fe->confirm(r->fe, q, &cause);
+	int reply = r->fe->ops->confirm(r->fe, q, &cause);
 
 	return ask_noted(r, reply, cause);
 }

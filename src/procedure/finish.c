@@ -165,7 +165,7 @@ finish_summary(struct recovery *r, int code, const char *quarantine, const char 
 	if (code == EXIT_RECOVERED && !r->opt->dry_run)
 		s.reminder = _("Store the original startup disk, or the written alpha string, "
 			       "somewhere safe: without it these keys cannot be recovered again.");
-	r->fe->summary(r->fe, &s);
+	r->fe->ops->summary(r->fe, &s);
 	for (i = 0; i < n; i++)
 		free(owned[i]);
 }

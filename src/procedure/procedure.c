@@ -61,7 +61,7 @@ procedure_welcome(struct recovery *r, int *task)
 	q.choice_keys = keys;
 	q.nchoices = r->opt->choose_task ? 4 : 1;
 	q.def = *task;
-	reply = r->fe->welcome(r->fe, &q, &choice, &cause);
+	reply = r->fe->ops->welcome(r->fe, &q, &choice, &cause);
 	free(text);
 	if (reply == FE_AGAIN) {
 		/* Another language: what is on screen is translated anew. */
@@ -174,13 +174,13 @@ procedure_run(struct profile *p, struct frontend *fe, const struct recovery_opti
 
 	recovery_init(&r, p, fe, o);
 	steps_view(&r);
-	if (fe->begin(fe, &r.view, &cause) != 0) {
+	if (fe->ops->begin(fe, &r.view, &cause) != 0) {
 		free(cause);
 		recovery_release(&r);
 		return EXIT_FAILED;
 	}
 	ret = procedure_start(&r);
-	fe->end(fe);
+	fe->ops->end(fe);
 	recovery_release(&r);
 	return ret;
 }

@@ -33,7 +33,7 @@ recovery_note(struct recovery *r, enum fe_level level, const char *detail, const
 	va_end(ap);
 	transcript_write(&r->transcript, "%s%s%s", text, detail != NULL ? "\n" : "",
 	    detail != NULL ? detail : "");
-	r->fe->note(r->fe, level, text, detail);
+	r->fe->ops->note(r->fe, level, text, detail);
 	free(text);
 }
 
@@ -50,7 +50,7 @@ recovery_progress(struct recovery *r, const char *label, const struct progress_s
 {
 	if (recovery_interrupted)
 		return 1;
-	return r->fe->progress(r->fe, label, s);
+	return r->fe->ops->progress(r->fe, label, s);
 }
 
 int

@@ -109,7 +109,7 @@ steps_show(struct recovery *r, int i, const char *action)
 	info.explanation = _(steps_table[i].explanation);
 	info.action = action;
 	info.destructive = steps_table[i].destructive;
-	r->fe->step(r->fe, &info);
+	r->fe->ops->step(r->fe, &info);
 }
 
 /*
@@ -547,7 +547,7 @@ steps_finish_quarantine(struct recovery *r)
 		q.title = _("Remove the quarantine folder?");
 		q.text = text;
 		q.destructive = 1;
-		reply = r->fe->confirm(r->fe, &q, &cause);
+		reply = r->fe->ops->confirm(r->fe, &q, &cause);
 		free(cause);
 		free(text);
 		remove = reply == FE_OK;

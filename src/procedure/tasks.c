@@ -59,7 +59,7 @@ task_show(struct recovery *r, int i, const char *explanation, const char *action
 	info.title = i >= 0 ? _(r->steps[i].title) : r->view.task_title;
 	info.explanation = explanation;
 	info.action = action;
-	r->fe->step(r->fe, &info);
+	r->fe->ops->step(r->fe, &info);
 }
 
 static void
@@ -109,7 +109,7 @@ task_summary(struct recovery *r, int success, const char *title,
 	s.title = title;
 	s.entries = lines;
 	s.nentries = n;
-	r->fe->summary(r->fe, &s);
+	r->fe->ops->summary(r->fe, &s);
 }
 
 /* The backup's default name: kmsdata-<host>-<stamp>.tar.zst[.enc], in the current folder. */
@@ -454,7 +454,7 @@ task_disk_alpha(struct recovery *r)
 			q.title = _("The alpha string of this KM Server:");
 			q.twice = 1;
 			q.can_reveal = 1;
-			reply = r->fe->ask_secret(r->fe, &q, &r->alpha, &cause);
+			reply = r->fe->ops->ask_secret(r->fe, &q, &r->alpha, &cause);
 		}
 		if (reply == FE_OK &&
 		    secret_normalize_alpha(r->alpha, r->profile->secret_case, &cause) == 0)
@@ -739,13 +739,13 @@ task_run(struct profile *p, struct frontend *fe, const struct recovery_options *
 
 	recovery_init(&r, p, fe, o);
 	task_setup_view(&r, o->task);
-	if (fe->begin(fe, &r.view, &cause) != 0) {
+	if (fe->ops->begin(fe, &r.view, &cause) != 0) {
 		free(cause);
 		recovery_release(&r);
 		return EXIT_FAILED;
 	}
 	ret = task_dispatch(&r, o->task);
-	fe->end(fe);
+	fe->ops->end(fe);
 	recovery_release(&r);
 	return ret;
 }

@@ -45,7 +45,7 @@ verify_summary(struct recovery *r, int code)
 	}
 	s.entries = lines;
 	s.nentries = n;
-	r->fe->summary(r->fe, &s);
+	r->fe->ops->summary(r->fe, &s);
 	free(files);
 }
 
@@ -90,7 +90,7 @@ verify_run(struct profile *p, struct frontend *fe, const char *backup, const cha
 	r.view.current = -1;
 	r.view.state_text = _("Nothing is changed by a verification.");
 	prereq_progress_label(&ctx, &r);
-	if (fe->begin(fe, &r.view, &cause) != 0) {
+	if (fe->ops->begin(fe, &r.view, &cause) != 0) {
 		free(cause);
 		return EXIT_FAILED;
 	}
@@ -109,7 +109,7 @@ verify_run(struct profile *p, struct frontend *fe, const char *backup, const cha
 	for (size_t i = 0; code == 0 && r.staged.warnings != NULL && r.staged.warnings[i]; i++)
 		recovery_note(&r, FE_WARNING, NULL, "%s", r.staged.warnings[i]);
 	verify_summary(&r, code);
-	fe->end(fe);
+	fe->ops->end(fe);
 	free(r.cause);
 	free(r.backup);
 	secret_free(r.passphrase);

@@ -50,7 +50,7 @@ driver_progress(void *arg, const struct progress_state *s)
 
 	if (d->fe == NULL)
 		return 0;
-	return d->fe->progress(d->fe, "Reading and checking the backup", s);
+	return d->fe->ops->progress(d->fe, "Reading and checking the backup", s);
 }
 
 static double
@@ -96,13 +96,13 @@ driver_frontend(struct driver *d, const char *name)
 	d->view.nsteps = 1;
 	d->view.current = 0;
 	d->view.state_text = "Nothing has been changed yet.";
-	if (d->fe->begin != NULL && d->fe->begin(d->fe, &d->view, &cause) != 0) {
+	if (d->fe->ops->begin != NULL && d->fe->ops->begin(d->fe, &d->view, &cause) != 0) {
 		fprintf(stderr, "driver: %s\n", cause != NULL ? cause : "cannot begin");
 		free(cause);
 		return -1;
 	}
-	if (d->fe->step != NULL)
-		d->fe->step(d->fe, &info);
+	if (d->fe->ops->step != NULL)
+		d->fe->ops->step(d->fe, &info);
 	return 0;
 }
 
@@ -110,8 +110,8 @@ static void
 driver_frontend_end(struct driver *d)
 {
 	if (d->fe != NULL) {
-		if (d->fe->end != NULL)
-			d->fe->end(d->fe);
+		if (d->fe->ops->end != NULL)
+			d->fe->ops->end(d->fe);
 		frontend_free(d->fe);
 	}
 	if (d->sink != NULL)

@@ -204,9 +204,16 @@ for tool in bsdtar sha256sum tmux cc; do
 done
 
 B=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/kmsrecover-bench.XXXXXX") || die "no temporary folder"
+# A tmux server of its own for each gauge run (kmsbench-PID-N): the one
+# before may still be exiting when the next starts, and a client that
+# reaches a dying server says "server exited unexpectedly".
 tmux_socket="kmsbench-$$"
+tmux_n=0
 cleanup() {
-	tmux -L "$tmux_socket" kill-server >/dev/null 2>&1
+	while [ "$tmux_n" -gt 0 ]; do
+		tmux -L "$tmux_socket-$tmux_n" kill-server >/dev/null 2>&1
+		tmux_n=$((tmux_n - 1))
+	done
 	for pidfile in "$B"/world-*/server/run/kmsim.pid; do
 		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
 	done
@@ -440,10 +447,11 @@ bench_gauge_batch() { # bench_gauge_batch SIZE
 }
 bench_gauge_curses() { # bench_gauge_curses SIZE
 	a=$B/$1.tar
-	tmux -L "$tmux_socket" -f /dev/null new-session -d -x 100 -y 30 \
+	tmux_n=$((tmux_n + 1))
+	tmux -L "$tmux_socket-$tmux_n" -f /dev/null new-session -d -x 100 -y 30 \
 		"TERM=tmux-256color '$DRIVER' '$B/g.out' validate curses '$a' $gauge_times 2>'$B/g.log'; tmux wait-for -S gauge" ||
 		return 1
-	tmux -L "$tmux_socket" wait-for gauge
+	tmux -L "$tmux_socket-$tmux_n" wait-for gauge
 	[ -s "$B/g.out" ] || { say "the wizard run failed:"; cat "$B/g.log" >&2; return 1; }
 	read -r secs rss _ _ cpu sys <"$B/g.out"
 	rm -f "$B/g.out"

@@ -392,6 +392,21 @@ wizard_destroy(struct frontend *fe)
 	free(fe);
 }
 
+static const struct frontend_ops wizard_ops = {
+	.begin = wizard_begin,
+	.end = wizard_end,
+	.welcome = wizard_welcome,
+	.step = wizard_step,
+	.confirm = wizard_confirm,
+	.choose = wizard_choose,
+	.ask_text = wizard_ask_text,
+	.ask_secret = wizard_ask_secret,
+	.progress = wizard_progress,
+	.note = wizard_note,
+	.summary = wizard_summary,
+	.destroy = wizard_destroy,
+};
+
 struct frontend *
 curses_frontend_new(char **cause)
 {
@@ -408,17 +423,6 @@ curses_frontend_new(char **cause)
 	w->ask_stop = curses_dialog_stop;
 	fe->name = "curses";
 	fe->data = w;
-	fe->begin = wizard_begin;
-	fe->end = wizard_end;
-	fe->welcome = wizard_welcome;
-	fe->step = wizard_step;
-	fe->confirm = wizard_confirm;
-	fe->choose = wizard_choose;
-	fe->ask_text = wizard_ask_text;
-	fe->ask_secret = wizard_ask_secret;
-	fe->progress = wizard_progress;
-	fe->note = wizard_note;
-	fe->summary = wizard_summary;
-	fe->destroy = wizard_destroy;
+	fe->ops = &wizard_ops;
 	return fe;
 }
