@@ -397,19 +397,18 @@ task_disk_refusal(struct recovery *r, const char *path)
 /*
  * Where the new startup disk goes: -o, else asked, offering the folders of
  * the removable media found. A typed answer that cannot be used is asked
- * again; -o is taken as it is. Returns -1 to go on (*path set), or an exit code.
+ * again; -o is taken as it is. Returns the path, or NULL with *ret the exit
+ * code that ends the task.
  */
-static int
-task_disk_path(struct recovery *r, char **path)
+static char *
+task_disk_path(struct recovery *r, int *ret)
 {
 	struct fe_question q = { 0 };
-	char **found = NULL, *answer = NULL, *why;
+	char **found = NULL, *answer = NULL, *path = NULL, *why;
 	int reply;
 
-	if (r->opt->output != NULL) {
-		*path = task_disk_resolve(r, r->opt->output);
-		return -1;
-	}
+	if (r->opt->output != NULL)
+		return task_disk_resolve(r, r->opt->output);
 	q.key = "output";
 	q.title = _("Where should the startup disk be written?");
 	q.text = _("A folder on the removable medium (the file KMSPWD.INI is written into it), or "
@@ -417,21 +416,21 @@ task_disk_path(struct recovery *r, char **path)
 	found = media_find_folders();
 	q.suggestions = (const char *const *)found;
 	q.def_text = found[0] != NULL && found[1] == NULL ? found[0] : NULL;
-	for (;;) {
-		if ((reply = ask_text(r, &q, &answer)) != FE_OK)
-			break;
-		*path = task_disk_resolve(r, answer);
+	while ((reply = ask_text(r, &q, &answer)) == FE_OK) {
+		path = task_disk_resolve(r, answer);
 		free(answer);
-		if ((why = task_disk_refusal(r, *path)) == NULL)
+		if ((why = task_disk_refusal(r, path)) == NULL)
 			break;
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", why);
 		free(why);
-		free(*path);
-		*path = NULL;
+		free(path);
+		path = NULL;
 		q.retry++;
 	}
 	xfree_argv(found);
-	return reply == FE_OK ? -1 : ask_exit(reply, EXIT_USAGE);
+	if (path == NULL)
+		*ret = ask_exit(reply, EXIT_USAGE);
+	return path;
 }
 
 /* The alpha string for a new startup disk: from a file, or typed twice. */
@@ -521,7 +520,7 @@ task_startup_disk(struct recovery *r)
 {
 	struct fe_summary_line line;
 	char *path = NULL, *cause = NULL;
-	int ret, ok;
+	int ret = EXIT_FAILED, ok;
 
 	line.label = _("Startup disk:");
 	line.value = "-";
@@ -530,7 +529,7 @@ task_startup_disk(struct recovery *r)
 	      "(KMSPWD.INI). Without it, or the written string, a rebuilt server "
 	      "cannot open its keys."),
 	    NULL);
-	if ((ret = task_disk_path(r, &path)) != -1)
+	if ((path = task_disk_path(r, &ret)) == NULL)
 		goto out;
 	line.value = path;
 	if ((r->cause = task_disk_refusal(r, path)) != NULL) {

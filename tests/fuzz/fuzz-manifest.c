@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "backup.h"
 #include "digest.h"
@@ -95,23 +96,28 @@ fuzz_normalize(const uint8_t *data, size_t size)
 	free(raw);
 }
 
-/* As an HMAC side file: accepted only when it begins with the format written back. */
+/*
+ * As an HMAC side file: accepted only when it begins with the format written
+ * back (the hex digits in either case, as sha256sum's are).
+ */
 static void
 fuzz_hmac_side(const uint8_t *data, size_t size)
 {
 	unsigned char mac[BACKUP_HMAC_LEN];
 	char *text = xstrndup((const char *)data, size), again[128];
-	size_t i, n;
+	size_t i, n, head;
 	int iterations = 0;
 
 	if (backup_hmac_parse(text, &iterations, mac) == 0) {
 		if (iterations < 1 || iterations > 100000000)
 			fuzz_fail("an HMAC file's iteration count out of bounds");
-		n = (size_t)snprintf(again, sizeof again, "kmsrecover-hmac-sha256 1 %d\n",
+		n = head = (size_t)snprintf(again, sizeof again, "kmsrecover-hmac-sha256 1 %d\n",
 		    iterations);
 		for (i = 0; i < BACKUP_HMAC_LEN; i++)
 			n += (size_t)snprintf(again + n, sizeof again - n, "%02x", mac[i]);
-		if (strncmp(text, again, n) != 0 || (text[n] != '\n' && text[n] != '\0'))
+		if (strncmp(text, again, head) != 0 ||
+		    strncasecmp(text + head, again + head, n - head) != 0 ||
+		    (text[n] != '\n' && text[n] != '\0'))
 			fuzz_fail("an HMAC file accepted that is not the format written");
 	}
 	free(text);
