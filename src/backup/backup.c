@@ -112,6 +112,81 @@ backup_payload(const struct backup_run *run)
 	return xstrdup("");
 }
 
+/* Whether name looks like an archive (a folder given that holds the backup file). */
+static int
+backup_looks_archived(const char *name)
+{
+	static const char *ends[] = { ".tar", ".tgz", ".tbz2", ".txz", ".zip", ".7z", ".cpio",
+		".iso", ".enc", ".gz", ".bz2", ".xz", ".zst", ".lz4" };
+	size_t i, n = strlen(name), e;
+
+	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		e = strlen(ends[i]);
+		if (n > e && strcasecmp(name + n - e, ends[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The tree to restore must hold opt->expect (the key database). Without it
+ * the backup is refused, naming what its top holds; a folder holding an
+ * archive is asked about ("did you mean that file?").
+ */
+static int
+backup_expected(struct backup_run *run, const char *payload)
+{
+	const struct backup_recs *r = &run->recs;
+	const struct backup_rec *rec;
+	char *want, *held = NULL, *more, *archive = NULL, *shown;
+	size_t i, listed = 0;
+	int ret;
+
+	if (run->opt->expect == NULL || *run->opt->expect == '\0')
+		return 0;
+	want = *payload != '\0' ? xasprintf("%s/%s", payload, run->opt->expect) :
+				  xstrdup(run->opt->expect);
+	for (i = 0; i < r->count; i++) {
+		rec = backup_rec(r, i);
+		if (rec->type == BACKUP_REC_FILE && strcasecmp(backup_rec_path(r, i), want) == 0) {
+			free(want);
+			return 0;
+		}
+	}
+	for (i = 0; i < r->count && listed < 4; i++) {
+		rec = backup_rec(r, i);
+		if (rec->type == BACKUP_REC_LISTED || rec->type == BACKUP_REC_PARENT ||
+		    strchr(backup_rec_path(r, i), '/') != NULL)
+			continue;
+		shown = backup_shown(backup_rec_path(r, i));
+		more = held == NULL ? xstrdup(shown) : xasprintf("%s, %s", held, shown);
+		free(held);
+		held = more;
+		listed++;
+		if (archive == NULL && rec->type == BACKUP_REC_FILE &&
+		    backup_looks_archived(backup_rec_path(r, i)))
+			archive = xasprintf("%s/%s", run->shown_source, shown);
+		free(shown);
+	}
+	shown = backup_shown(run->opt->expect);
+	if (archive != NULL)
+		/* TRANSLATORS: %1$s the backup, %2$s the key database's name, %3$s what it holds, %4$s a file in it. */
+		ret = backup_error(run,
+		    _("The backup %1$s holds no %2$s: it is not a backup of Kmsdata. It holds %3$s. "
+		      "Did you mean the file %4$s?"),
+		    run->shown_source, shown, held, archive);
+	else
+		/* TRANSLATORS: %1$s the backup, %2$s the key database's name, %3$s what it holds. */
+		ret = backup_error(run,
+		    _("The backup %1$s holds no %2$s: it is not a backup of Kmsdata. It holds %3$s."),
+		    run->shown_source, shown, held != NULL ? held : "-");
+	free(shown);
+	free(held);
+	free(archive);
+	free(want);
+	return ret;
+}
+
 static int
 backup_conclude(struct backup_run *run, struct backup_result *result)
 {
@@ -137,7 +212,7 @@ backup_conclude(struct backup_run *run, struct backup_result *result)
 	if (run->files == 0)
 		return backup_error(run, _("The backup %s holds no files."), run->shown_source);
 	result->payload = backup_payload(run);
-	return 0;
+	return backup_expected(run, result->payload);
 }
 
 static void

@@ -33,6 +33,12 @@ struct backup_options {
 	const struct secret *passphrase; /* for BACKUP_ENCRYPTED, else NULL */
 	int iterations;                  /* PBKDF2 iterations (profile, default 10000) */
 	uint64_t free_space;             /* bytes free beside Kmsdata; 0 = do not check */
+	/*
+	 * A file the tree to restore must hold (a path inside it, compared
+	 * without regard to case: the key database), or NULL or "" for none.
+	 * A backup without it is refused, saying what it holds instead.
+	 */
+	const char *expect;
 };
 
 struct backup_result {

@@ -47,6 +47,7 @@ static int profile_set_status(struct profile *, const char *, char **);
 static int profile_set_timeout(struct profile *, const char *, char **);
 static int profile_set_kmsdata(struct profile *, const char *, char **);
 static int profile_set_owner(struct profile *, const char *, char **);
+static int profile_set_expect(struct profile *, const char *, char **);
 static int profile_set_handoff(struct profile *, const char *, char **);
 static int profile_set_verify(struct profile *, const char *, char **);
 static int profile_set_disk(struct profile *, const char *, char **);
@@ -63,6 +64,7 @@ static const struct profile_key profile_keys[] = {
 	{ "service", "timeout", profile_set_timeout },
 	{ "kmsdata", "path", profile_set_kmsdata },
 	{ "kmsdata", "owner", profile_set_owner },
+	{ "kmsdata", "expect", profile_set_expect },
 	{ "secret", "handoff", profile_set_handoff },
 	{ "secret", "verify", profile_set_verify },
 	{ "secret", "startup-disk", profile_set_disk },
@@ -95,6 +97,7 @@ profile_new(void)
 	p->kmsdata_path = xstrdup("/var/lib/exchsrvr/kmsdata");
 	p->handoff = HANDOFF_CREDENTIAL; /* systemctl does not pass its stdin to the service */
 	p->startup_disk_name = xstrdup("KMSPWD.INI");
+	p->expect = xstrdup("Kmsmdb.edb");
 	p->secret_case = SECRET_CASE_UPPER;
 	p->iterations = 10000;
 	p->state_dir = xstrdup(LOCALSTATEDIR "/lib/kmsrecover");
@@ -116,6 +119,7 @@ profile_free(struct profile *p)
 	free(p->handoff_path);
 	xfree_argv(p->verify_argv);
 	free(p->startup_disk_name);
+	free(p->expect);
 	free(p->state_dir);
 	free(p);
 }
@@ -345,6 +349,27 @@ static int
 profile_set_verify(struct profile *p, const char *value, char **why)
 {
 	return profile_set_command(&p->verify_argv, value, why);
+}
+
+/* A path inside the restored tree: relative, no "." or ".." component. */
+static int
+profile_set_expect(struct profile *p, const char *value, char **why)
+{
+	const char *c = value;
+	size_t n;
+
+	for (; *c != '\0'; c += n + (c[n] == '/')) {
+		n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) {
+			*why = xasprintf(_("expected a file's path inside Kmsdata (such as "
+					   "Kmsmdb.edb), got \"%s\""),
+			    value);
+			return -1;
+		}
+	}
+	free(p->expect);
+	p->expect = xstrdup(value);
+	return 0;
 }
 
 static int

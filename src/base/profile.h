@@ -31,6 +31,12 @@ struct profile {
 	char *owner;        /* "user:group" as written, or NULL */
 	uid_t owner_uid;    /* valid when owner != NULL */
 	gid_t owner_gid;
+	/*
+	 * The key database a restored tree must hold, a path inside it (default
+	 * "Kmsmdb.edb"; compared without regard to case). A backup without it is
+	 * refused (exit 3).
+	 */
+	char *expect;
 
 	/* [secret] */
 	enum handoff_kind handoff;    /* default stdin */

@@ -269,6 +269,7 @@ prereq_stage(struct recovery *r)
 	bo.source = r->backup;
 	bo.passphrase = r->passphrase;
 	bo.iterations = r->profile->iterations;
+	bo.expect = r->profile->expect;
 	if (kmsdata_free_space(&r->kmsdata, &bo.free_space, &cause) != 0) {
 		free(cause);
 		cause = NULL;

@@ -249,6 +249,7 @@ task_backup_verify(struct recovery *r, const char *tmp, const char *final)
 	bo.source = tmp;
 	bo.passphrase = r->passphrase;
 	bo.iterations = r->profile->iterations;
+	bo.expect = r->profile->expect;
 	if (backup_validate(&bo, &progress, &r->staged, &cause) != 0 ||
 	    (r->passphrase != NULL && !r->staged.hmac_matched)) {
 		if (cause == NULL)
@@ -307,6 +308,32 @@ task_backup_summary(struct recovery *r, int code, const char *final,
 	free(down);
 }
 
+/*
+ * A backup of a Kmsdata without its key database could never recover the
+ * server (the read-back would refuse it): said before the service stops.
+ */
+static int
+task_backup_has_database(struct recovery *r)
+{
+	struct stat st;
+	char *path;
+	int ok;
+
+	if (r->profile->expect == NULL || *r->profile->expect == '\0')
+		return -1;
+	path = xasprintf("%s/%s", r->kmsdata.path, r->profile->expect);
+	ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	if (ok)
+		return -1;
+	/* TRANSLATORS: %1$s is the Kmsdata folder, %2$s the key database's name (Kmsmdb.edb). */
+	recovery_fail(r, NULL,
+	    xasprintf(_("%1$s holds no %2$s: there is no key database to back up. Nothing was "
+			"stopped; check [kmsdata] path in the profile."),
+		r->kmsdata.path, r->profile->expect));
+	return EXIT_FAILED;
+}
+
 static int
 task_backup(struct recovery *r)
 {
@@ -321,6 +348,8 @@ task_backup(struct recovery *r)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if ((ret = task_backup_has_database(r)) != -1)
+		goto out;
 	/* TRANSLATORS: %1$s service, %2$s Kmsdata path, %3$s the archive's path. */
 	action = xasprintf(_("Stop %1$s, archive %2$s into %3$s with its MANIFEST.sha256, start "
 			     "the service again, and read the archive back."),
@@ -601,6 +630,7 @@ task_rehearse_stage(struct recovery *r, struct kmsdata *scratch)
 	bo.source = r->backup;
 	bo.passphrase = r->passphrase;
 	bo.iterations = r->profile->iterations;
+	bo.expect = r->profile->expect;
 	if (kmsdata_free_space(scratch, &bo.free_space, &cause) != 0)
 		goto fail;
 	if (backup_stage(&bo, scratch->parent_fd, "Kmsdata", &progress, &r->staged, &cause) != 0)

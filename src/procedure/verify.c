@@ -33,8 +33,11 @@ verify_summary(struct recovery *r, int code)
 		    (unsigned long long)r->staged.files, (unsigned long long)r->staged.bytes);
 		lines[n].label = _("Contents:");
 		lines[n++].value = files;
-		lines[n].label = _("SHA-256:");
-		lines[n++].value = r->staged.sha256;
+		/* A folder has no SHA-256 of its own: never an empty line. */
+		if (r->staged.sha256[0] != '\0') {
+			lines[n].label = _("SHA-256:");
+			lines[n++].value = r->staged.sha256;
+		}
 		lines[n].label = _("Manifest:");
 		lines[n++].value = r->staged.manifest_found ?
 		    _("every file matches MANIFEST.sha256") :
@@ -98,6 +101,7 @@ verify_run(struct profile *p, struct frontend *fe, const char *backup, const cha
 		bo.source = r.backup;
 		bo.passphrase = r.passphrase;
 		bo.iterations = p->iterations;
+		bo.expect = p->expect;
 		verify_free_space(&r, &bo);
 		if (backup_validate(&bo, &progress, &r.staged, &cause) == 0)
 			code = EXIT_RECOVERED;

@@ -488,6 +488,7 @@ status = "$KMSIM" status --run "$w/server/run"
 timeout = 60
 [kmsdata]
 path = $w/server/Kmsdata
+expect = kmsim/Kmsmdb.edb
 [secret]
 handoff = stdin
 verify = "$KMSIM" check --data %d/kmsim
