@@ -49,18 +49,6 @@ batch_option(const char *key)
 	return "--yes";
 }
 
-static const char *
-batch_lookup(struct batch *b, const char *key)
-{
-	size_t i;
-
-	for (i = 0; b->answers->keys != NULL && b->answers->keys[i] != NULL; i++) {
-		if (strcmp(b->answers->keys[i], key) == 0)
-			return b->answers->values[i];
-	}
-	return NULL;
-}
-
 static int
 batch_missing(const struct fe_question *q, char **cause)
 {
@@ -124,7 +112,7 @@ static int
 batch_confirm(struct frontend *fe, const struct fe_question *q, char **cause)
 {
 	struct batch *b = fe->data;
-	const char *answer = batch_lookup(b, q->key);
+	const char *answer = batch_answers_get(b->answers, q->key);
 
 	if (answer != NULL)
 		return strcmp(answer, "yes") == 0 ? FE_OK : FE_NO;
@@ -143,7 +131,7 @@ static int
 batch_choose(struct frontend *fe, const struct fe_question *q, int *choice, char **cause)
 {
 	struct batch *b = fe->data;
-	const char *answer = batch_lookup(b, q->key);
+	const char *answer = batch_answers_get(b->answers, q->key);
 	size_t i;
 
 	if (answer == NULL || q->retry > 0 || q->choice_keys == NULL)
@@ -161,7 +149,7 @@ static int
 batch_ask_text(struct frontend *fe, const struct fe_question *q, char **answer, char **cause)
 {
 	struct batch *b = fe->data;
-	const char *value = batch_lookup(b, q->key);
+	const char *value = batch_answers_get(b->answers, q->key);
 
 	if (value == NULL || q->retry > 0)
 		return batch_missing(q, cause);

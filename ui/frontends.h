@@ -21,6 +21,18 @@ struct batch_answers {
 	int yes;       /* --yes */
 };
 struct frontend *batch_frontend_new(const struct batch_answers *answers, FILE *out);
+/* answers.c: adds key = value (a copy of each). */
+void batch_answers_add(struct batch_answers *a, const char *key, const char *value);
+/* The value of key, the first given; NULL when none was. */
+const char *batch_answers_get(const struct batch_answers *a, const char *key);
+void batch_answers_free(struct batch_answers *a);
+/*
+ * Reads an answers file: "key = value" lines, # and ; comments, every key
+ * and value checked (an unknown key, a value its question cannot take, a
+ * key given twice). Keys a already holds (the options) are kept. 0, or -1
+ * with *cause (translated) naming the file and line.
+ */
+int batch_answers_read(struct batch_answers *a, const char *path, char **cause);
 
 /* Text: line mode for serial consoles, TERM=dumb, screen readers. */
 struct frontend *text_frontend_new(FILE *in, FILE *out);

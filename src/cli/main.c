@@ -407,99 +407,31 @@ main_locale(const struct cli *c)
 	free(lang);
 }
 
-/* Adds key=value to the batch answers. */
-static void
-main_answer(struct batch_answers *a, size_t *n, const char *key, const char *value)
-{
-	a->keys = xreallocarray(a->keys, *n + 2, sizeof *a->keys);
-	a->values = xreallocarray(a->values, *n + 2, sizeof *a->values);
-	a->keys[*n] = xstrdup(key);
-	a->values[*n] = xstrdup(value);
-	(*n)++;
-	a->keys[*n] = NULL;
-	a->values[*n] = NULL;
-}
-
-static char *
-main_trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-		end--;
-	*end = '\0';
-	return s;
-}
-
-/* Reads an answers file: "key = value" lines, # comments. Returns 0 or an exit code. */
-static int
-main_answers_file(const char *path, struct batch_answers *a, size_t *n)
-{
-	FILE *f = fopen(path, "re");
-	char line[4096], *eq, *key;
-	int lineno = 0;
-
-	if (f == NULL)
-		return main_usage_error(
-		    xasprintf(_("cannot read %1$s: %2$s"), path, strerror(errno)));
-	while (fgets(line, sizeof line, f) != NULL) {
-		lineno++;
-		key = main_trim(line);
-		if (*key == '\0' || *key == '#' || *key == ';')
-			continue;
-		if ((eq = strchr(key, '=')) == NULL) {
-			fclose(f);
-			/* TRANSLATORS: %1$s file, %2$d line number. */
-			return main_usage_error(
-			    xasprintf(_("%1$s:%2$d: expected key = value"), path, lineno));
-		}
-		*eq = '\0';
-		main_answer(a, n, main_trim(key), main_trim(eq + 1));
-	}
-	fclose(f);
-	return 0;
-}
-
-static const char *
-main_lookup(const struct batch_answers *a, const char *key)
-{
-	size_t i;
-
-	for (i = 0; a->keys != NULL && a->keys[i] != NULL; i++) {
-		if (strcmp(a->keys[i], key) == 0)
-			return a->values[i];
-	}
-	return NULL;
-}
-
 /* The batch answers from the options and the answers file; the options win. */
 static int
 main_batch_answers(struct cli *c, struct batch_answers *a)
 {
-	size_t n = 0;
-	int ret;
+	char *cause = NULL;
 
 	if (c->opt.backup != NULL)
-		main_answer(a, &n, "backup", c->opt.backup);
+		batch_answers_add(a, "backup", c->opt.backup);
 	if (c->opt.resume)
-		main_answer(a, &n, "journal", "resume");
+		batch_answers_add(a, "journal", "resume");
 	if (c->opt.rollback)
-		main_answer(a, &n, "journal", "rollback");
-	if (c->answers != NULL && (ret = main_answers_file(c->answers, a, &n)) != 0)
-		return ret;
+		batch_answers_add(a, "journal", "rollback");
+	if (c->answers != NULL && batch_answers_read(a, c->answers, &cause) != 0)
+		return main_usage_error(cause);
 	if (c->opt.backup == NULL)
-		c->opt.backup = main_lookup(a, "backup");
+		c->opt.backup = batch_answers_get(a, "backup");
 	if (c->opt.alpha_file == NULL && c->opt.startup_disk == NULL)
-		c->opt.alpha_file = main_lookup(a, "alpha-file");
+		c->opt.alpha_file = batch_answers_get(a, "alpha-file");
 	if (c->opt.alpha_file == NULL && c->opt.startup_disk == NULL)
-		c->opt.startup_disk = main_lookup(a, "startup-disk");
+		c->opt.startup_disk = batch_answers_get(a, "startup-disk");
 	if (c->opt.passphrase_file == NULL)
-		c->opt.passphrase_file = main_lookup(a, "backup-passphrase-file");
+		c->opt.passphrase_file = batch_answers_get(a, "backup-passphrase-file");
 	a->yes = c->yes ||
-	    (main_lookup(a, "yes") != NULL && strcmp(main_lookup(a, "yes"), "yes") == 0);
+	    (batch_answers_get(a, "yes") != NULL &&
+		strcmp(batch_answers_get(a, "yes"), "yes") == 0);
 	return 0;
 }
 
@@ -731,7 +663,6 @@ out:
 	frontend_free(fe);
 	profile_free(profile);
 	demo_world_free(&world);
-	xfree_argv(answers.keys);
-	xfree_argv(answers.values);
+	batch_answers_free(&answers);
 	return ret;
 }
