@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -201,6 +202,31 @@ prereq_alpha_once(struct recovery *r, int again, int retry)
 	return source == 0 ? prereq_typed(r, retry) : prereq_disk(r, NULL, 1);
 }
 
+/*
+ * A startup disk (KMSPWD.INI: "[config]", then "pwd=...") given where a
+ * file holding the alpha string alone was expected: *cause says so and
+ * names the option that reads it.
+ */
+static void
+prereq_alpha_file_is_disk(struct recovery *r, char **cause)
+{
+	const char *line = r->alpha->data;
+
+	if (r->opt->alpha_file == NULL || r->alpha->data == NULL)
+		return;
+	if (strncmp(line, "\xef\xbb\xbf", 3) == 0)
+		line += 3;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncasecmp(line, "[config]", 8) != 0)
+		return;
+	free(*cause);
+	/* TRANSLATORS: %1$s is the file given with --alpha-file. */
+	*cause = xasprintf(_("%1$s is a startup disk (its first line is [config]), not a file "
+			     "holding the alpha string alone: give it with --startup-disk %1$s."),
+	    r->opt->alpha_file);
+}
+
 int
 prereq_ask_alpha(struct recovery *r, int again)
 {
@@ -214,11 +240,14 @@ prereq_ask_alpha(struct recovery *r, int again)
 			return ret;
 		if (secret_normalize_alpha(r->alpha, r->profile->secret_case, &cause) == 0)
 			return -1;
+		prereq_alpha_file_is_disk(r, &cause);
+		if (r->opt->alpha_file != NULL || r->opt->startup_disk != NULL) {
+			recovery_fail(r, NULL, cause);
+			return EXIT_USAGE;
+		}
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
 		free(cause);
 		cause = NULL;
-		if (r->opt->alpha_file != NULL || r->opt->startup_disk != NULL)
-			return EXIT_USAGE;
 	}
 }
 

@@ -704,6 +704,8 @@ out:
 	lines[1].value = r->cause != NULL ? r->cause : "";
 	task_summary(r, ret == 0,
 	    ret == 0 ? _("Rehearsal passed: this backup and this password recover the server.") :
+		ret == EXIT_USAGE ?
+		       _("The rehearsal could not start: nothing was tried.") :
 		       _("Rehearsal failed: this backup or this password would not recover the "
 			 "server."),
 	    lines, ret == 0 || r->cause == NULL ? 1 : 2);

@@ -55,4 +55,17 @@ like "$w/out" "14 or 15 letters" "saying what an alpha string is"
 unlike "$w/out" "secret123" "without repeating it"
 is "$(server_state "$w")" "$before" "nothing changed"
 
+# A startup disk given as --alpha-file: recognised, and --startup-disk suggested.
+for cmd in recover rehearse; do
+	"$KMSRECOVER" "$cmd" --profile "$w/profile" --frontend batch --yes --backup "$w/backup.tar" \
+		--alpha-file "$w/media/usb/KMSPWD.INI" </dev/null >"$w/out" 2>&1
+	is "$?" 2 "$cmd: a KMSPWD.INI given to --alpha-file is a usage error (exit 2)"
+	like "$w/out" "is a startup disk .*give it with --startup-disk $w/media/usb/KMSPWD.INI" \
+		"$cmd: it is recognised as a startup disk and --startup-disk is suggested"
+	unlike "$w/out" "14 or 15 letters" "$cmd: not called a malformed alpha string"
+	unlike "$w/out" "$(cat "$w/alpha.original")" "$cmd: the password is not shown"
+	is "$(server_state "$w")" "$before" "$cmd: nothing changed"
+done
+like "$w/out" "could not start: nothing was tried" "rehearse: its summary says nothing was tried"
+
 done_testing
