@@ -603,7 +603,7 @@ main_demo_where(const struct demo_world *w)
 
 /* The profile: --profile, else the default file when it exists, else the built-in defaults. */
 static int
-main_profile(const struct cli *c, struct profile **out)
+main_profile(struct cli *c, struct profile **out)
 {
 	char *cause = NULL;
 	const char *path = c->profile;
@@ -611,6 +611,8 @@ main_profile(const struct cli *c, struct profile **out)
 	*out = profile_new();
 	if (path == NULL && access(PROFILE_DEFAULT_PATH, F_OK) == 0)
 		path = PROFILE_DEFAULT_PATH;
+	else if (path == NULL)
+		c->opt.no_profile = c->command == CMD_DEMO ? NULL : PROFILE_DEFAULT_PATH;
 	if (path != NULL && profile_load(*out, path, &cause) != 0) {
 		fprintf(stderr, "kmsrecover: %s\n", cause);
 		free(cause);

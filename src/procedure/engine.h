@@ -94,6 +94,8 @@ void recovery_note(struct recovery *r, enum fe_level level, const char *detail, 
  * Takes cause.
  */
 void recovery_fail(struct recovery *r, const char *detail, char *cause);
+/* When no profile was found: says so, and which defaults are used, before anything else. */
+void recovery_note_profile(struct recovery *r);
 /* Progress to the frontend; non-zero when the operator (or a signal) asked to stop. */
 int recovery_progress(struct recovery *r, const char *label, const struct progress_state *s);
 int recovery_progress_cb(void *arg, const struct progress_state *s);

@@ -137,6 +137,7 @@ procedure_start(struct recovery *r)
 	char *cause = NULL;
 	int ret, first = STEP_P, task = TASK_RECOVER;
 
+	recovery_note_profile(r);
 	if (kmsdata_open(&r->kmsdata, r->profile->kmsdata_path, &cause) != 0 ||
 	    recovery_state_dir(r->profile->state_dir, &cause) != 0) {
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);

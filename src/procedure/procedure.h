@@ -37,6 +37,8 @@ struct recovery_options {
 	int rollback;          /* --rollback */
 	int remove_quarantine; /* --remove-quarantine: 1; --keep-quarantine: 0; -1: ask */
 	const char *report_json;
+	/* The default profile's path when it does not exist (the built-in defaults are used), else NULL. */
+	const char *no_profile;
 	/*
 	 * Run after a successful recovery (the demo compares the keys served
 	 * with the original server's). Returns 0 and a translated line for the

@@ -45,6 +45,20 @@ recovery_fail(struct recovery *r, const char *detail, char *cause)
 	r->cause = cause;
 }
 
+void
+recovery_note_profile(struct recovery *r)
+{
+	if (r->opt->no_profile == NULL)
+		return;
+	/* TRANSLATORS: %1$s the default profile's path, %2$s the service, %3$s its manager, %4$s Kmsdata. */
+	recovery_note(r, FE_WARNING, NULL,
+	    _("No profile was found at %1$s, so the built-in defaults are used: the KM Server "
+	      "service %2$s through %3$s, Kmsdata in %4$s. If this server differs, write a "
+	      "profile there (kmsrecover(8), PROFILE) or give --profile FILE."),
+	    r->opt->no_profile, r->profile->service_name, profile_manager_name(r->profile->manager),
+	    r->profile->kmsdata_path);
+}
+
 int
 recovery_progress(struct recovery *r, const char *label, const struct progress_state *s)
 {

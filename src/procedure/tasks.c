@@ -775,6 +775,7 @@ task_run(struct profile *p, struct frontend *fe, const struct recovery_options *
 		recovery_release(&r);
 		return EXIT_FAILED;
 	}
+	recovery_note_profile(&r);
 	ret = task_dispatch(&r, o->task);
 	fe->ops->end(fe);
 	recovery_release(&r);

@@ -71,4 +71,26 @@ like "$T/out" "timeout" "and the key"
 is "$?" 2 "a missing profile exits 2"
 like "$T/out" "missing.conf" "naming it"
 
+# One truth for the default profile's path: --help says it, the man page
+# (made for this build) says the same.
+default=$(sed -n 's/^ *\([^ ]*kmsrecover\.conf\)$/\1/p' "$T/help.en" | head -1)
+[ -n "$default" ] && [ -f "$top_builddir/doc/kmsrecover.8" ] &&
+	grep -qF "$default" "$top_builddir/doc/kmsrecover.8"
+ok $? "the man page names the default profile --help names ($default)"
+grep -n 'kmsrecover\.conf' "$top_builddir/doc/kmsrecover.8" | grep -vF "$default" | grep -q /etc/
+[ $? -ne 0 ]
+ok $? "and no other path for it"
+
+# No profile: before anything else, said so, with the defaults in use.
+if [ -e "$default" ]; then
+	ok 0 "# SKIP $default exists on this machine: the no-profile case cannot be made here"
+else
+	"$KMSRECOVER" backup --frontend batch --yes --alpha-file /dev/null -o "$T/x.tar.zst" \
+		</dev/null >"$T/out" 2>&1
+	like "$T/out" "No profile was found at $default, so the built-in defaults are used" \
+		"without a profile, kmsrecover says so first, naming the path it tried"
+	head -1 "$T/out" | grep -q "No profile was found"
+	ok $? "and before anything else"
+fi
+
 done_testing
