@@ -175,6 +175,31 @@ main_usage_error(char *message)
 	return EXIT_USAGE;
 }
 
+/* --language LL: one of the catalogs (or en); 0, or a usage error listing them. */
+static int
+main_language_known(const char *code)
+{
+	const struct language *l;
+	size_t i, n;
+	char *list = NULL, *more;
+
+	l = languages_list(&n);
+	for (i = 0; i < n; i++) {
+		if (strcmp(l[i].code, code) == 0)
+			return 0;
+	}
+	for (i = 0; i < n; i++) {
+		more = list == NULL ? xstrdup(l[i].code) : xasprintf("%s, %s", list, l[i].code);
+		free(list);
+		list = more;
+	}
+	/* TRANSLATORS: %1$s is the language asked for, %2$s the list of those there are. */
+	more = xasprintf(_("unknown language \"%1$s\" for --language; kmsrecover speaks: %2$s"),
+	    code, list != NULL ? list : "en");
+	free(list);
+	return main_usage_error(more);
+}
+
 static int
 main_parse_int(const char *s, int min, int max, int *out)
 {
@@ -250,7 +275,7 @@ main_option(struct cli *c, int ch, int argc, char **argv)
 		break;
 	case OPT_LANGUAGE:
 		c->language = optarg;
-		break;
+		return main_language_known(optarg);
 	case OPT_DIR:
 		c->demo_dir = optarg;
 		break;

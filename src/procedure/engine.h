@@ -136,8 +136,10 @@ void prereq_progress_label(struct progress_ctx *ctx, struct recovery *r);
 int rollback_discard_staged(struct recovery *r);
 /* Undoes in reverse, saving the journal after each undo. 0, or -1 (noted). */
 int rollback_undo(struct recovery *r);
-/* Rolls back, as the operator asked: always EXIT_FAILED (the recovery did not happen). */
+/* Rolls back after a failed step: always EXIT_FAILED (the recovery did not happen). */
 int rollback_recovery(struct recovery *r);
+/* Rolls back an interrupted recovery, as the operator asked: 0 when done, else EXIT_FAILED. */
+int rollback_as_asked(struct recovery *r);
 
 /* steps.c: KB Q198814, one table. */
 extern const struct step steps_table[STEP_COUNT];

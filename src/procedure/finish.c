@@ -36,6 +36,8 @@ finish_outcome(const struct recovery *r, int code)
 {
 	if (r->opt->dry_run)
 		return code == EXIT_RECOVERED ? "dry run" : "dry run failed";
+	if (r->rolled_back)
+		return "rolled back";
 	if (r->declined)
 		return "stopped by the operator";
 	switch (code) {
@@ -126,7 +128,11 @@ finish_summary(struct recovery *r, int code, const char *quarantine, const char 
 	size_t n = 0, i;
 
 	s.success = code == EXIT_RECOVERED;
-	if (r->opt->dry_run)
+	if (r->rolled_back && code == EXIT_RECOVERED)
+		s.title = _(
+		    "Rolled back as asked: Kmsdata holds what it held before the recovery, and "
+		    "the staged copy is removed.");
+	else if (r->opt->dry_run)
 		s.title = code == EXIT_RECOVERED ? _("Dry run complete: nothing was changed.") :
 						   _("Dry run stopped: nothing was changed.");
 	else if (code == EXIT_RECOVERED)
@@ -146,8 +152,9 @@ finish_summary(struct recovery *r, int code, const char *quarantine, const char 
 		    xstrdup(r->journal->backup_sha256));
 	if (r->staged_ok)
 		finish_summary_add(lines, &n, owned,
-		    r->steps[STEP_4].state == FE_STEP_DONE ? _("Restored:") :
-							     _("Checked and staged:"),
+		    r->opt->dry_run                            ? _("Checked:") :
+			r->steps[STEP_4].state == FE_STEP_DONE ? _("Restored:") :
+								 _("Checked and staged:"),
 		    xasprintf(Q_("%1$" PRIu64 " file, %2$" PRIu64 " bytes",
 				  "%1$" PRIu64 " files, %2$" PRIu64 " bytes", r->staged.files),
 			r->staged.files, r->staged.bytes));
@@ -162,7 +169,7 @@ finish_summary(struct recovery *r, int code, const char *quarantine, const char 
 		finish_summary_add(lines, &n, owned, _("Transcript:"), xstrdup(r->transcript.path));
 	s.entries = lines;
 	s.nentries = n;
-	if (code == EXIT_RECOVERED && !r->opt->dry_run)
+	if (code == EXIT_RECOVERED && !r->opt->dry_run && !r->rolled_back)
 		s.reminder = _("Store the original startup disk, or the written alpha string, "
 			       "somewhere safe: without it these keys cannot be recovered again.");
 	r->fe->ops->summary(r->fe, &s);
@@ -176,7 +183,7 @@ finish_run(struct recovery *r, int code)
 {
 	char *quarantine = NULL, *report, *demo_line = NULL, *cause = NULL;
 
-	if (code == EXIT_RECOVERED && !r->opt->dry_run) {
+	if (code == EXIT_RECOVERED && !r->opt->dry_run && !r->rolled_back) {
 		quarantine = steps_finish_quarantine(r);
 		if (r->opt->after != NULL && r->opt->after(r->opt->after_arg, &demo_line) != 0) {
 			recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", demo_line);

@@ -98,7 +98,7 @@ resume_from_journal(struct recovery *r, int *first)
 	transcript_write(&r->transcript, "journal found at phase %s: %s",
 	    journal_phase_name(r->journal->phase), choice == 0 ? "resume" : "roll back");
 	if (choice == 1)
-		return finish_run(r, rollback_recovery(r));
+		return finish_run(r, rollback_as_asked(r));
 	if (choice == 2)
 		return rollback_undo(r) == 0 ? -1 : finish_run(r, EXIT_FAILED);
 	if (r->journal->phase == JOURNAL_STAGING) {

@@ -105,3 +105,9 @@ rollback_recovery(struct recovery *r)
 	rollback_undo(r);
 	return EXIT_FAILED;
 }
+
+int
+rollback_as_asked(struct recovery *r)
+{
+	return rollback_undo(r) == 0 ? EXIT_RECOVERED : EXIT_FAILED;
+}

@@ -562,8 +562,9 @@ task_startup_disk(struct recovery *r)
 		goto out;
 	line.value = path;
 	if ((r->cause = task_disk_refusal(r, path)) != NULL) {
+		/* The -o given cannot be used: a usage error, as backup's is. */
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", r->cause);
-		ret = EXIT_FAILED;
+		ret = EXIT_USAGE;
 		goto out;
 	}
 	task_done(r, 0, 1);

@@ -93,4 +93,9 @@ else
 	ok $? "and before anything else"
 fi
 
+"$KMSRECOVER" --language xx --help >"$T/out" 2>&1
+is "$?" 2 "--language xx is a usage error"
+like "$T/out" 'unknown language "xx" for --language; kmsrecover speaks: en, de' \
+	"naming the languages there are"
+
 done_testing

@@ -14,6 +14,8 @@ before=$(server_state "$w")
 	--startup-disk "$w/media/usb" >"$w/out" 2>&1
 is "$?" 0 "a dry run exits 0"
 like "$w/out" "Step 3 of 7" "it walks the steps"
+like "$w/out" "Checked: [0-9]+ files" "its summary says the files were checked"
+unlike "$w/out" "Restored:" "and not that they were restored"
 is "$(server_state "$w")" "$before" "a dry run changes nothing in Kmsdata or beside it"
 [ -z "$(ls -A "$w/state")" ]
 ok $? "a dry run writes nothing in the state folder"

@@ -66,7 +66,7 @@ is "$(stat -c %a "$T/disk/KMSPWD.INI")" 400 "KMSPWD.INI is 0400"
 like "$T/disk/KMSPWD.INI" "^pwd=$(cat "$w/alpha.original")" "it holds the alpha string"
 "$KMSRECOVER" startup-disk --profile "$w/profile" --frontend batch \
 	--alpha-file "$w/alpha.original" -o "$T/disk" >"$T/out" 2>&1
-is "$?" 1 "an existing startup disk is not overwritten"
+is "$?" 2 "an existing startup disk is not overwritten (exit 2, as backup's existing file)"
 "$KMSRECOVER" startup-disk --profile "$w/profile" --frontend batch \
 	--alpha-file "$w/alpha.new" -o "$T/wrong.ini" >"$T/out" 2>&1
 is "$?" 4 "a string that does not unlock the live Kmsdata is refused"
