@@ -42,6 +42,8 @@ prereq_backup(struct recovery *r)
 			if (found == NULL)
 				found = media_find_backups();
 			q.suggestions = (const char *const *)found;
+			/* One found: an empty answer (Enter) takes it. */
+			q.def_text = found[0] != NULL && found[1] == NULL ? found[0] : NULL;
 			if ((reply = ask_text(r, &q, &answer)) != FE_OK)
 				break;
 		}

@@ -37,4 +37,22 @@ ok $? "the journal is kept for resume"
 cmp -s "$w/server/Kmsdata/Kmsmdb.edb" "$w/server/Kmsdata/Kmsmdb.edb" && [ -f "$w/server/Kmsdata/Kmsmdb.edb" ]
 ok $? "Kmsdata still holds its files"
 
+# Enter takes the one backup found on the media; a path typed as ~/... is
+# the operator's home (rehearse, which changes nothing).
+rm -rf "$w"
+make_world "$w" 4 || { echo "Bail out! make_world failed"; exit 1; }
+archive "$w" tar "$w/media/usb/kmsdata.tar"
+printf '\n1\n%s\n' "$(cat "$w/alpha.new")" |
+	KMSRECOVER_MEDIA_ROOTS="$w/media" "$KMSRECOVER" rehearse --profile "$w/profile" \
+		--frontend text >"$w/out" 2>&1
+is "$?" 4 "rehearse: Enter took the one backup found (the NEW string is then refused: exit 4)"
+like "$w/out" "Backup: $w/media/usb/kmsdata.tar" "and the summary names that backup"
+mkdir -p "$T/home"
+cp "$w/media/usb/kmsdata.tar" "$T/home/kms.tar"
+printf '%s\n1\n%s\n' '~/kms.tar' "$(cat "$w/alpha.original")" |
+	HOME="$T/home" KMSRECOVER_MEDIA_ROOTS="$T/nowhere" "$KMSRECOVER" rehearse \
+		--profile "$w/profile" --frontend text >"$w/out" 2>&1
+is "$?" 0 "rehearse: ~/kms.tar is read from the home folder"
+like "$w/out" "Backup: $T/home/kms.tar" "and named by its whole path"
+
 done_testing
