@@ -624,6 +624,12 @@ main_demo_where(const struct demo_world *w)
 	    w->dir, w->dir, w->backup, w->startup_disk, w->fingerprints, w->profile, w->dir);
 	main_print_lines(text, 4);
 	free(text);
+	/* The command on a line of its own, never wrapped: it is to be copied. */
+	main_print_lines(_("The stand-in KM Server (kmsim) is left running, so that its keys can "
+			   "be queried; this stops it:"),
+	    0);
+	printf("  %s stop --run %s\n", w->kmsim, w->run);
+	fflush(stdout);
 }
 
 /* The profile: --profile, else the default file when it exists, else the built-in defaults. */

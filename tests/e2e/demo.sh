@@ -23,7 +23,14 @@ is "$?" 0 "a second run on the same folder exits 0"
 like "$T/out" "all 30 keys match" "and recovers the new world"
 [ "$(ls -d "$d"/server/Kmsdata.pre-recovery-* | wc -l)" -eq 1 ]
 ok $? "it started over cleanly (one quarantine)"
-"$KMSIM" stop --run "$d/server/run" >/dev/null
+like "$T/out" "The stand-in KM Server \(kmsim\) is left running" \
+	"it says the stand-in KM Server is left running"
+stop=$(grep -A1 "this stops it:" "$T/out" | tail -1)
+like "$T/out" "^  .*kmsim stop --run $d/server/run\$" "and gives the command that stops it, on one line"
+sh -c "$stop" >/dev/null 2>&1
+"$KMSIM" status --run "$d/server/run" >/dev/null 2>&1
+[ $? -ne 0 ]
+ok $? "that command stops it"
 
 mkdir "$T/foreign" && echo keep >"$T/foreign/file"
 "$KMSRECOVER" demo --dir "$T/foreign" --frontend batch >"$T/out" 2>&1

@@ -67,7 +67,9 @@ for L in $(grep -v '^#' "$top_srcdir/po/LINGUAS"); do
 	[ "$yes" != yes ]
 	ok $? "$L: the catalog has its own word for yes ($yes)"
 
-	wide=$(LC_ALL=C.UTF-8 wc -L <"$D.out")
+	# A command to copy (the demo's "kmsim stop --run PATH") is never
+	# wrapped, however long its path: that line alone is not measured.
+	wide=$(grep -v '^  [^ ]*kmsim stop --run [^ ]*$' "$D.out" | LC_ALL=C.UTF-8 wc -L)
 	if [ "$wide" -le 79 ]; then ok 0 "$L: no line is wider than 79 columns"; else
 		ok 1 "$L: no line is wider than 79 columns (one is $wide)"
 		LC_ALL=C.UTF-8 awk 'length($0) > 60' "$D.out" | head -5 | sed 's/^/#   /'
