@@ -34,8 +34,13 @@ void batch_answers_free(struct batch_answers *a);
  */
 int batch_answers_read(struct batch_answers *a, const char *path, char **cause);
 
-/* Text: line mode for serial consoles, TERM=dumb, screen readers. */
-struct frontend *text_frontend_new(FILE *in, FILE *out);
+/*
+ * Text: line mode for serial consoles, TERM=dumb, screen readers. The
+ * answers are read from in, one a line (also when it is not a terminal:
+ * --frontend text). yes (--yes) answers every confirmation yes, saying so,
+ * but the quarantine's removal, which it declines.
+ */
+struct frontend *text_frontend_new(FILE *in, FILE *out, int yes);
 
 /* Curses: the wizard. NULL with *cause when the terminal cannot carry it. */
 struct frontend *curses_frontend_new(char **cause);

@@ -39,6 +39,7 @@ struct text {
 	struct line_progress progress;
 	const struct fe_view *view;
 	char *last_action; /* the step's action, not repeated by the question */
+	int yes;           /* --yes: confirmations are answered yes, as apt-get -y does */
 };
 
 /* Reads a line into buf (at most cap-1 bytes, NUL-terminated). Returns its length, or -1 at end of input. */
@@ -307,6 +308,15 @@ text_confirm(struct frontend *fe, const struct fe_question *q, char **cause)
 	/* TRANSLATORS: %1$s is a question; the brackets show the default answer. */
 	snprintf(prompt, sizeof prompt, def_yes ? _("%1$s [Y/n]%2$s") : _("%1$s [y/N]%2$s"),
 	    q->title, q->can_back ? _(" (b: back)") : "");
+	/* --yes answers for the operator, and says so; the quarantine is kept, as in batch. */
+	if (t->yes) {
+		fprintf(t->out, "%s %s\n", prompt,
+		    strcmp(q->key, "remove-quarantine") == 0 ?
+			_("no (kept: --yes removes nothing)") :
+			_("yes (--yes)"));
+		fflush(t->out);
+		return strcmp(q->key, "remove-quarantine") == 0 ? FE_NO : FE_OK;
+	}
 	for (;;) {
 		if ((answer = text_ask_line(t, prompt)) == NULL)
 			return FE_QUIT;
@@ -539,13 +549,14 @@ static const struct frontend_ops text_ops = {
 };
 
 struct frontend *
-text_frontend_new(FILE *in, FILE *out)
+text_frontend_new(FILE *in, FILE *out, int yes)
 {
 	struct frontend *fe = xcalloc(1, sizeof *fe);
 	struct text *t = xcalloc(1, sizeof *t);
 
 	t->in = fileno(in);
 	t->out = out;
+	t->yes = yes;
 	t->progress.last_percent = -1;
 	fe->name = "text";
 	fe->data = t;

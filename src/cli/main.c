@@ -507,6 +507,12 @@ main_frontend(struct cli *c, struct batch_answers *a, int *code)
 
 	if (name == NULL)
 		name = main_terminal_capable() ? "curses" : "text";
+	if (strcmp(name, "curses") == 0 && c->yes) {
+		*code = main_usage_error(
+		    xstrdup(_("--yes is for unattended runs (--frontend batch, or "
+			      "text): the wizard asks before each step itself")));
+		return NULL;
+	}
 	if (strcmp(name, "batch") == 0) {
 		if ((*code = main_batch_answers(c, a)) != 0 ||
 		    (*code = main_batch_check(c, a)) != 0)
@@ -514,7 +520,7 @@ main_frontend(struct cli *c, struct batch_answers *a, int *code)
 		return batch_frontend_new(a, stdout);
 	}
 	if (strcmp(name, "text") == 0)
-		return text_frontend_new(stdin, stdout);
+		return text_frontend_new(stdin, stdout, c->yes);
 	if (strcmp(name, "curses") != 0) {
 		*code = main_usage_error(xasprintf(_("--frontend: expected curses, text or batch, "
 						     "got \"%s\""),
@@ -526,7 +532,7 @@ main_frontend(struct cli *c, struct batch_answers *a, int *code)
 	/* TRANSLATORS: %s says why the terminal cannot carry the wizard. */
 	fprintf(stderr, _("kmsrecover: %s; using the text frontend.\n"), cause);
 	free(cause);
-	return text_frontend_new(stdin, stdout);
+	return text_frontend_new(stdin, stdout, c->yes);
 }
 
 static void
@@ -678,6 +684,9 @@ main(int argc, char **argv)
 		free(warning);
 	}
 	main_signals();
+	/* Unattended when standard input is not a terminal: no answer is read from it then. */
+	if (c.frontend == NULL && !isatty(STDIN_FILENO))
+		c.frontend = "batch";
 	if ((ret = main_profile(&c, &profile)) != 0)
 		goto out;
 	if (c.command == CMD_DEMO && (ret = main_demo(&c, &profile, &world)) != 0)

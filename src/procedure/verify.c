@@ -26,7 +26,9 @@ verify_summary(struct recovery *r, int code)
 	s.title = s.success ? _("The backup is sound: it can be restored.") :
 			      _("The backup cannot be used.");
 	lines[n].label = _("Backup:");
-	lines[n++].value = r->backup != NULL ? r->backup : "-";
+	lines[n++].value = r->backup != NULL ? r->backup :
+	    r->opt->backup != NULL           ? r->opt->backup :
+					       "-";
 	if (s.success) {
 		files = xasprintf(Q_("%1$llu file, %2$llu bytes", "%1$llu files, %2$llu bytes",
 				      r->staged.files),

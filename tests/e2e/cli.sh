@@ -98,4 +98,14 @@ is "$?" 2 "--language xx is a usage error"
 like "$T/out" 'unknown language "xx" for --language; kmsrecover speaks: en, de' \
 	"naming the languages there are"
 
+# Standard input that is not a terminal is never read for answers: a
+# refused --backup is exit 3, not a question answered by what was piped in.
+echo "$T/other.tar.gz" | "$KMSRECOVER" verify --backup /nope.tgz >"$T/out" 2>&1
+is "$?" 3 "verify --backup /nope.tgz with a line piped in: exit 3"
+like "$T/out" "Backup: /nope.tgz" "the summary names the backup given"
+unlike "$T/out" "other.tar.gz" "what was piped in is not read"
+"$KMSRECOVER" --frontend curses --yes </dev/null >"$T/out" 2>&1
+is "$?" 2 "--yes with the wizard is a usage error"
+like "$T/out" "--yes is for unattended runs" "saying what --yes is for"
+
 done_testing

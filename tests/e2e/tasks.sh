@@ -18,6 +18,11 @@ rm -rf "$w/server/Kmsdata" && cp -a "$w/original" "$w/server/Kmsdata" && rm "$w/
 "$KMSRECOVER" backup --profile "$w/profile" --frontend batch --yes \
 	--alpha-file "$w/alpha.original" -o "$T/kms.tar.zst" --report-json /dev/null >"$T/out" 2>&1
 is "$?" 0 "backup exits 0"
+"$KMSRECOVER" backup --profile "$w/profile" --yes --alpha-file "$w/alpha.original" \
+	-o "$T/cron.tar.zst" </dev/null >"$T/cron.out" 2>&1
+is "$?" 0 "backup --yes with no terminal (a cron job): batch is chosen, exits 0"
+[ -f "$T/cron.tar.zst" ]
+ok $? "and the archive is made"
 like "$T/out" "read back" "it says the archive was read back"
 like "$T/out" "Service down for" "and for how long the service was down"
 service_running "$w"

@@ -9,9 +9,12 @@ archive "$w" tar.gz "$w/media/usb/kmsdata.tar.gz"
 
 # task: 1 (recover); backup: candidate 1; password: 2 (startup disk); steps 1 to 7: y;
 # keep the quarantine.
+# On a terminal (script(1) gives it one) that is dumb, the text frontend
+# is the default.
+command -v script >/dev/null || { echo "Bail out! script (bsdutils) is needed"; exit 1; }
 printf '1\n1\n2\ny\ny\ny\ny\ny\ny\ny\nn\n' |
-	KMSRECOVER_MEDIA_ROOTS="$w/media" TERM=dumb "$KMSRECOVER" --profile "$w/profile" \
-		>"$w/out" 2>&1
+	KMSRECOVER_MEDIA_ROOTS="$w/media" TERM=dumb script -qec \
+		"'$KMSRECOVER' --profile '$w/profile'" /dev/null >"$w/out" 2>&1
 rc=$?
 is "$rc" 0 "a recovery through the text frontend exits 0"
 [ "$rc" = 0 ] || sed 's/^/#   /' "$w/out" | tail -30
@@ -54,5 +57,22 @@ printf '%s\n1\n%s\n' '~/kms.tar' "$(cat "$w/alpha.original")" |
 		--profile "$w/profile" --frontend text >"$w/out" 2>&1
 is "$?" 0 "rehearse: ~/kms.tar is read from the home folder"
 like "$w/out" "Backup: $T/home/kms.tar" "and named by its whole path"
+
+# --frontend text --yes answers the confirmations, saying so; the
+# quarantine is kept.
+"$KMSIM" stop --run "$w/server/run" >/dev/null 2>&1
+rm -rf "$w"
+make_world "$w" 4 || { echo "Bail out! make_world failed"; exit 1; }
+archive "$w" tar "$w/media/usb/kmsdata.tar"
+printf '1\n1\n2\n' | KMSRECOVER_MEDIA_ROOTS="$w/media" "$KMSRECOVER" --profile "$w/profile" \
+	--frontend text --yes >"$w/out" 2>&1
+is "$?" 0 "--frontend text --yes: recovered with only the backup and the password asked"
+like "$w/out" "Move the files out of Kmsdata\? \[y/N\] yes \(--yes\)" \
+	"--yes answers step 3, and says so"
+like "$w/out" "no \(kept: --yes removes nothing\)" "the quarantine is kept"
+[ -n "$(ls -d "$w"/server/Kmsdata.pre-recovery-* 2>/dev/null)" ]
+ok $? "the quarantine folder is there"
+keys_match "$w"
+ok $? "the recovered server serves the original keys"
 
 done_testing
