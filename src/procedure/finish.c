@@ -177,6 +177,33 @@ finish_summary(struct recovery *r, int code, const char *quarantine, const char 
 		free(owned[i]);
 }
 
+/*
+ * A run the operator ends before anything changed (Quit or No at step 1,
+ * or at step 2's question) leaves nothing behind: the staged copy is
+ * removed and the journal closed, so that the next run does not take it
+ * for an interrupted recovery.
+ */
+static void
+finish_unstage(struct recovery *r, int code)
+{
+	char *cause = NULL;
+
+	/* Interrupted (a signal, a dropped line), the journal stays: rule 4 offers Resume. */
+	if (code == EXIT_RECOVERED || r->opt->dry_run || recovery_interrupted ||
+	    r->journal == NULL || r->journal->phase != JOURNAL_STAGED || !r->staged_ok)
+		return;
+	if (rollback_discard_staged(r) != 0)
+		return;
+	r->staged_ok = 0;
+	if (journal_close(r->journal, &cause) != 0) {
+		recovery_note(r, FE_WARNING, NULL, "%s", cause);
+		free(cause);
+	}
+	transcript_write(&r->transcript, "nothing changed: the staged copy is removed");
+	recovery_note(r, FE_INFO, NULL, "%s",
+	    _("Nothing was changed, and the staged copy of the backup is removed."));
+}
+
 /* The end of every run: quarantine choice, report, summary, journal closed when settled. */
 int
 finish_run(struct recovery *r, int code)
@@ -191,6 +218,7 @@ finish_run(struct recovery *r, int code)
 		}
 		r->steps[STEP_F].state = FE_STEP_DONE;
 	}
+	finish_unstage(r, code);
 	transcript_write(&r->transcript, "outcome: %s (exit %d)", finish_outcome(r, code), code);
 	report = finish_report(r, code, quarantine);
 	finish_summary(r, code, quarantine, report, demo_line);

@@ -75,4 +75,25 @@ ok $? "the quarantine folder is there"
 keys_match "$w"
 ok $? "the recovered server serves the original keys"
 
+# Quit at step 1: nothing changed, so nothing is left behind (no staged
+# copy, no journal) and the next run starts afresh.
+"$KMSIM" stop --run "$w/server/run" >/dev/null 2>&1
+rm -rf "$w"
+make_world "$w" 4 || { echo "Bail out! make_world failed"; exit 1; }
+archive "$w" tar "$w/media/usb/kmsdata.tar"
+printf '1\n1\n2\nq\n' | KMSRECOVER_MEDIA_ROOTS="$w/media" "$KMSRECOVER" --profile "$w/profile" \
+	--frontend text >"$w/out" 2>&1
+is "$?" 1 "quit at step 1: exit 1"
+like "$w/out" "Nothing was changed, and the staged copy of the backup is removed" \
+	"it says nothing was changed and the staged copy is gone"
+[ -z "$(ls -d "$w"/server/Kmsdata.staged-* 2>/dev/null)" ]
+ok $? "no staged copy is left beside Kmsdata"
+[ ! -e "$w/state/journal" ]
+ok $? "no journal claims an interrupted recovery"
+printf '1\nq\n' | KMSRECOVER_MEDIA_ROOTS="$w/media" "$KMSRECOVER" --profile "$w/profile" \
+	--frontend text >"$w/out" 2>&1
+unlike "$w/out" "interrupted recovery" "the next run does not ask about an interrupted one"
+service_running "$w"
+ok $? "the service still runs"
+
 done_testing
