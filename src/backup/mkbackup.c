@@ -146,6 +146,25 @@ mkbackup_ends_with(const char *s, const char *suffix)
 	return ls >= lx && strcasecmp(s + ls - lx, suffix) == 0;
 }
 
+/* The names a backup may have: its extension picks the format it is written in. */
+static const char *mkbackup_extensions[] = { ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz",
+	".tar.lz4", ".tar.zst", ".zip", ".7z", ".cpio" };
+
+const char *
+mkbackup_name_refused(const char *output)
+{
+	char *name = xstrdup(output);
+	size_t i;
+	int known = 0;
+
+	if (mkbackup_ends_with(name, ".enc"))
+		name[strlen(name) - 4] = '\0';
+	for (i = 0; i < sizeof mkbackup_extensions / sizeof mkbackup_extensions[0]; i++)
+		known |= mkbackup_ends_with(name, mkbackup_extensions[i]);
+	free(name);
+	return known ? NULL : ".tar .tar.gz .tgz .tar.bz2 .tar.xz .tar.lz4 .tar.zst .zip .7z .cpio";
+}
+
 /* The format and filter from the file's name (".enc" aside); pax + zstd by default. */
 static int
 mkbackup_format(struct archive *a, const char *output)

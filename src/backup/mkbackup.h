@@ -38,4 +38,11 @@ struct mkbackup_result {
 int mkbackup_write(const struct mkbackup_options *opt, const struct progress *progress,
     struct mkbackup_result *result, char **cause);
 
+/*
+ * NULL when the archive's name says a format kmsrecover writes (its
+ * extension, an ".enc" after it allowed), else the list of those it
+ * writes, for the message.
+ */
+const char *mkbackup_name_refused(const char *output);
+
 #endif

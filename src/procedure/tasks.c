@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -309,6 +310,62 @@ task_backup_summary(struct recovery *r, int code, const char *final,
 }
 
 /*
+ * Where the archive goes, checked before the service stops: a name whose
+ * extension says a format kmsrecover writes, and a folder that exists, may
+ * be written and has room for the live Kmsdata. -1 to go on, or an exit code.
+ */
+static int
+task_backup_output_ok(struct recovery *r, const char *final)
+{
+	char *dir = xstrdup(final), *slash = strrchr(dir, '/');
+	const char *formats = mkbackup_name_refused(final);
+	uint64_t files = 0, bytes = 0;
+	struct statvfs vfs;
+	struct stat st;
+	char *why = NULL;
+	int ret = -1;
+
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else {
+		free(dir);
+		dir = xstrdup(".");
+	}
+	if (formats != NULL)
+		/* TRANSLATORS: %1$s the archive's name, %2$s the extensions kmsrecover writes. */
+		why = xasprintf(_("%1$s: its extension names no format kmsrecover writes; use one "
+				  "of %2$s (with .enc after it when encrypted)."),
+		    final, formats);
+	else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		why = xasprintf(_("%s is not a folder: mount the medium, or name a folder that "
+				  "exists."),
+		    dir);
+	else if (access(dir, W_OK) != 0)
+		/* TRANSLATORS: %1$s a folder, %2$s the system's reason. */
+		why = xasprintf(_("cannot write into %1$s: %2$s"), dir, strerror(errno));
+	if (why != NULL)
+		ret = EXIT_USAGE;
+	else if (kmsdata_survey(&r->kmsdata, &files, &bytes, &why) == 0 &&
+	    statvfs(dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < bytes) {
+		/* TRANSLATORS: %1$s a folder, %2$llu and %3$llu sizes in bytes. */
+		why = xasprintf(_("%1$s has %2$llu bytes free; Kmsdata holds %3$llu: the backup "
+				  "would not fit. Nothing was stopped."),
+		    dir, (unsigned long long)vfs.f_bavail * vfs.f_frsize,
+		    (unsigned long long)bytes);
+		ret = EXIT_FAILED;
+	} else {
+		free(why);
+		why = NULL;
+	}
+	if (why != NULL)
+		recovery_fail(r, NULL, why);
+	free(dir);
+	return ret;
+}
+
+/*
  * A backup of a Kmsdata without its key database could never recover the
  * server (the read-back would refuse it): said before the service stops.
  */
@@ -348,7 +405,8 @@ task_backup(struct recovery *r)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = task_backup_has_database(r)) != -1)
+	if ((ret = task_backup_has_database(r)) != -1 ||
+	    (ret = task_backup_output_ok(r, final)) != -1)
 		goto out;
 	/* TRANSLATORS: %1$s service, %2$s Kmsdata path, %3$s the archive's path. */
 	action = xasprintf(_("Stop %1$s, archive %2$s into %3$s with its MANIFEST.sha256, start "

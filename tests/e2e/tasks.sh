@@ -38,6 +38,24 @@ is "$?" 0 "verify accepts the new backup"
 	--alpha-file "$w/alpha.original" -o "$T/kms.tar.zst" >"$T/out" 2>&1
 is "$?" 2 "backup refuses to overwrite an existing file"
 
+# Where it writes is checked before the service stops: a missing folder and
+# a name whose extension says no format are usage errors, nothing stopped.
+printf '#!/bin/sh\necho "$*" >>"%s"\nexec "%s" "$@"\n' "$T/stops" "$KMSIM" >"$T/kmsim-spy"
+chmod +x "$T/kmsim-spy"
+sed "s|^stop = \"$KMSIM\"|stop = \"$T/kmsim-spy\"|" "$w/profile" >"$T/profile.spy"
+"$KMSRECOVER" backup --profile "$T/profile.spy" --frontend batch --yes \
+	--alpha-file "$w/alpha.original" -o "$T/missing/dir/bk.tar.gz" >"$T/out" 2>&1
+is "$?" 2 "backup -o into a missing folder: exit 2"
+like "$T/out" "$T/missing/dir is not a folder" "naming the folder, not a temporary file"
+"$KMSRECOVER" backup --profile "$T/profile.spy" --frontend batch --yes \
+	--alpha-file "$w/alpha.original" -o "$T/bk.rar" >"$T/out" 2>&1
+is "$?" 2 "backup -o bk.rar: exit 2"
+like "$T/out" "bk.rar: its extension names no format kmsrecover writes" "saying which it writes"
+[ ! -e "$T/stops" ]
+ok $? "the service was not stopped for either"
+[ ! -e "$T/bk.rar" ] && [ ! -e "$T/missing" ]
+ok $? "and nothing was written"
+
 # A backup whose writing fails: no partial file, the service running.
 KMSRECOVER_FAULT=write:1 "$KMSRECOVER" backup --profile "$w/profile" --frontend batch --yes \
 	--alpha-file "$w/alpha.original" -o "$T/fail.tar.gz" >"$T/out" 2>&1
