@@ -157,6 +157,21 @@ int run_steps(struct recovery *r, int first);
 /* resume.c: a journal was found. An exit code, or -1 for a new run (first set). */
 int resume_from_journal(struct recovery *r, int *first);
 
+/* task-view.c: what the tasks show with (their step list, a step, the summary). */
+void task_view_steps(struct recovery *r, const char *title, const char *const *titles, size_t n);
+/* Shows step i as running (i < 0: the task's title alone). */
+void task_view_show(struct recovery *r, int i, const char *explanation, const char *action);
+void task_view_done(struct recovery *r, int i, int ok);
+void task_view_summary(struct recovery *r, int success, const char *title,
+    const struct fe_summary_line *lines, size_t n);
+/* The folder that path is in ("." for a bare name), newly allocated. */
+char *task_view_folder(const char *path);
+
+/* task-disk.c: the startup disk's task. */
+#define TASK_DISK_STEPS 5
+extern const char *const task_disk_titles[TASK_DISK_STEPS];
+int task_disk_make(struct recovery *r);
+
 /* tasks.c: a task other than the recovery, with the frontend already begun. */
 int task_dispatch(struct recovery *r, enum recovery_task task);
 

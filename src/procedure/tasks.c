@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,55 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
-#include "media.h"
 #include "mkbackup.h"
 #include "engine.h"
 #include "i18n.h"
 #include "secret.h"
-#include "startup-disk.h"
 #include "xmalloc.h"
 
 static const char *task_backup_titles[] = { N_("Check the password"), N_("Stop the service"),
 	N_("Archive Kmsdata"), N_("Start the service"), N_("Read the archive back") };
-
-static void
-task_view_steps(struct recovery *r, const char *title, const char *const *titles, size_t n)
-{
-	static const char *ids[] = { "1", "2", "3", "4", "5" };
-	size_t i;
-
-	for (i = 0; i < n && i < sizeof ids / sizeof ids[0]; i++) {
-		r->steps[i].id = ids[i];
-		r->steps[i].title = titles[i];
-		r->steps[i].state = FE_STEP_PENDING;
-	}
-	r->view.nsteps = n;
-	r->view.task_title = title;
-}
-
-static void
-task_show(struct recovery *r, int i, const char *explanation, const char *action)
-{
-	struct fe_step_info info = { 0 };
-
-	if (i >= 0) {
-		r->view.current = i;
-		r->steps[i].state = FE_STEP_RUNNING;
-	}
-	info.id = i >= 0 ? r->steps[i].id : "";
-	info.title = i >= 0 ? _(r->steps[i].title) : r->view.task_title;
-	info.explanation = explanation;
-	info.action = action;
-	r->fe->ops->step(r->fe, &info);
-}
-
-static void
-task_done(struct recovery *r, int i, int ok)
-{
-	r->steps[i].state = ok ? FE_STEP_DONE : FE_STEP_FAILED;
-}
 
 static int
 task_confirm(struct recovery *r, const char *key, const char *title, int destructive)
@@ -98,19 +56,6 @@ task_alpha_live(struct recovery *r)
 			return EXIT_PASSWORD_REFUSED;
 	}
 	return ok == 1 ? -1 : EXIT_FAILED;
-}
-
-static void
-task_summary(struct recovery *r, int success, const char *title,
-    const struct fe_summary_line *lines, size_t n)
-{
-	struct fe_summary s = { 0 };
-
-	s.success = success;
-	s.title = title;
-	s.entries = lines;
-	s.nentries = n;
-	r->fe->ops->summary(r->fe, &s);
 }
 
 /* The backup's default name: kmsdata-<host>-<stamp>.tar.zst[.enc], in the current folder. */
@@ -169,15 +114,15 @@ task_restart(struct recovery *r, int was_running)
 
 	if (!was_running)
 		return 0;
-	task_show(r, 3, NULL, NULL);
+	task_view_show(r, 3, NULL, NULL);
 	if (service_start(r->profile, r->alpha, &output, &cause) != 0) {
 		recovery_fail(r, output, cause);
 		free(output);
-		task_done(r, 3, 0);
+		task_view_done(r, 3, 0);
 		return -1;
 	}
 	r->downtime = 0;
-	task_done(r, 3, 1);
+	task_view_done(r, 3, 1);
 	return 0;
 }
 
@@ -197,17 +142,17 @@ task_backup_archive(struct recovery *r, const char *tmp, const char *final,
 	service_status(r->profile, &state, NULL, &cause);
 	free(cause);
 	cause = NULL;
-	task_show(r, 1, NULL, NULL);
+	task_view_show(r, 1, NULL, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (service_stop(r->profile, &output, &cause) != 0) {
 		recovery_fail(r, output, cause);
 		free(output);
-		task_done(r, 1, 0);
+		task_view_done(r, 1, 0);
 		return EXIT_FAILED;
 	}
-	task_done(r, 1, 1);
+	task_view_done(r, 1, 1);
 	transcript_write(&r->transcript, "backup: service stopped");
-	task_show(r, 2, NULL, NULL);
+	task_view_show(r, 2, NULL, NULL);
 	info = task_backup_info(r);
 	ao.kmsdata_fd = openat(r->kmsdata.parent_fd, r->kmsdata.base,
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -221,7 +166,7 @@ task_backup_archive(struct recovery *r, const char *tmp, const char *final,
 		ret = EXIT_FAILED;
 	} else if (mkbackup_write(&ao, &progress, made, &cause) != 0)
 		ret = EXIT_FAILED;
-	task_done(r, 2, ret == 0);
+	task_view_done(r, 2, ret == 0);
 	if (ret != 0) {
 		recovery_fail(r, NULL, cause);
 	}
@@ -246,7 +191,7 @@ task_backup_verify(struct recovery *r, const char *tmp, const char *final)
 	char *cause = NULL, *side_tmp, *side;
 	int ret = EXIT_FAILED;
 
-	task_show(r, 4, NULL, NULL);
+	task_view_show(r, 4, NULL, NULL);
 	bo.source = tmp;
 	bo.passphrase = r->passphrase;
 	bo.iterations = r->profile->iterations;
@@ -256,7 +201,7 @@ task_backup_verify(struct recovery *r, const char *tmp, const char *final)
 		if (cause == NULL)
 			cause = xasprintf(_("%s: the HMAC does not match"), tmp);
 		recovery_fail(r, NULL, cause);
-		task_done(r, 4, 0);
+		task_view_done(r, 4, 0);
 		return EXIT_FAILED;
 	}
 	side_tmp = backup_hmac_path(tmp);
@@ -270,7 +215,7 @@ task_backup_verify(struct recovery *r, const char *tmp, const char *final)
 	unlink(tmp);
 	free(side_tmp);
 	free(side);
-	task_done(r, 4, ret == 0);
+	task_view_done(r, 4, ret == 0);
 	return ret;
 }
 
@@ -301,7 +246,7 @@ task_backup_summary(struct recovery *r, int code, const char *final,
 		lines[n].label = _("Service down for:");
 		lines[n++].value = down;
 	}
-	task_summary(r, code == 0,
+	task_view_summary(r, code == 0,
 	    code == 0 ? _("The backup is made and read back: it can be restored.") :
 			_("No backup was made; no partial file is left."),
 	    lines, n);
@@ -317,22 +262,13 @@ task_backup_summary(struct recovery *r, int code, const char *final,
 static int
 task_backup_output_ok(struct recovery *r, const char *final)
 {
-	char *dir = xstrdup(final), *slash = strrchr(dir, '/');
+	char *dir = task_view_folder(final), *why = NULL;
 	const char *formats = mkbackup_name_refused(final);
 	uint64_t files = 0, bytes = 0;
 	struct statvfs vfs;
 	struct stat st;
-	char *why = NULL;
 	int ret = -1;
 
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	else {
-		free(dir);
-		dir = xstrdup(".");
-	}
 	if (formats != NULL)
 		/* TRANSLATORS: %1$s the archive's name, %2$s the extensions kmsrecover writes. */
 		why = xasprintf(_("%1$s: its extension names no format kmsrecover writes; use one "
@@ -412,14 +348,14 @@ task_backup(struct recovery *r)
 	action = xasprintf(_("Stop %1$s, archive %2$s into %3$s with its MANIFEST.sha256, start "
 			     "the service again, and read the archive back."),
 	    r->profile->service_name, r->kmsdata.path, final);
-	task_show(r, 0,
+	task_view_show(r, 0,
 	    _("The offline backup a recovery needs: the service is stopped only while "
 	      "Kmsdata is archived, so the copy is consistent."),
 	    action);
 	free(action);
 	if ((ret = task_alpha_live(r)) != -1 || (ret = task_new_passphrase(r)) != -1)
 		goto out;
-	task_done(r, 0, 1);
+	task_view_done(r, 0, 1);
 	if ((ret = task_confirm(r, "confirm-backup", _("Stop the service and back up Kmsdata?"),
 		 1)) != -1)
 		goto out;
@@ -436,229 +372,6 @@ out:
 	task_backup_summary(r, ret, final, &made);
 	free(tmp);
 	free(final);
-	return ret;
-}
-
-static const char *task_disk_titles[] = { N_("Where to write it"), N_("The alpha string"),
-	N_("Check it"), N_("Write the startup disk"), N_("Read it back") };
-
-/* A path named by -o or typed: the file itself, or a folder (a mounted medium) to hold it. */
-static char *
-task_disk_resolve(struct recovery *r, const char *given)
-{
-	struct stat st;
-
-	if (stat(given, &st) == 0 && S_ISDIR(st.st_mode))
-		return xasprintf("%s/%s", given, r->profile->startup_disk_name);
-	return xstrdup(given);
-}
-
-/* NULL when a startup disk can be written at path, else why not (translated). */
-static char *
-task_disk_refusal(struct recovery *r, const char *path)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *why = NULL;
-	struct stat st;
-
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	else {
-		free(dir);
-		dir = xstrdup(".");
-	}
-	if (access(path, F_OK) == 0 && !r->opt->force)
-		why = xasprintf(_("%s exists already: a startup disk is not overwritten unless "
-				  "you give --force."),
-		    path);
-	else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		/* TRANSLATORS: %s is a folder that does not exist. */
-		why = xasprintf(_("%s is not a folder: mount the medium, or name a folder that "
-				  "exists."),
-		    dir);
-	free(dir);
-	return why;
-}
-
-/*
- * Where the new startup disk goes: -o, else asked, offering the folders of
- * the removable media found. A typed answer that cannot be used is asked
- * again; -o is taken as it is. Returns the path, or NULL with *ret the exit
- * code that ends the task.
- */
-static char *
-task_disk_path(struct recovery *r, int *ret)
-{
-	struct fe_question q = { 0 };
-	char **found = NULL, *answer = NULL, *path = NULL, *why;
-	int reply;
-
-	if (r->opt->output != NULL)
-		return task_disk_resolve(r, r->opt->output);
-	q.key = "output";
-	q.title = _("Where should the startup disk be written?");
-	q.text = _("A folder on the removable medium (the file KMSPWD.INI is written into it), or "
-		   "the file's own path.");
-	found = media_find_folders();
-	q.suggestions = (const char *const *)found;
-	q.def_text = found[0] != NULL && found[1] == NULL ? found[0] : NULL;
-	while ((reply = ask_text(r, &q, &answer)) == FE_OK) {
-		path = task_disk_resolve(r, answer);
-		free(answer);
-		if ((why = task_disk_refusal(r, path)) == NULL)
-			break;
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", why);
-		free(why);
-		free(path);
-		path = NULL;
-		q.retry++;
-	}
-	xfree_argv(found);
-	if (path == NULL)
-		*ret = ask_exit(reply, EXIT_USAGE);
-	return path;
-}
-
-/* The alpha string for a new startup disk: from a file, or typed twice. */
-static int
-task_disk_alpha(struct recovery *r)
-{
-	struct fe_question q = { 0 };
-	char *cause = NULL;
-	int reply;
-
-	for (;;) {
-		secret_free(r->alpha);
-		r->alpha = NULL;
-		if (r->opt->alpha_file != NULL)
-			reply = secret_read_file(r->opt->alpha_file, &r->alpha, &cause) == 0 ?
-			    FE_OK :
-			    FE_ERROR;
-		else {
-			q.key = "alpha";
-			q.title = _("The alpha string of this KM Server:");
-			q.twice = 1;
-			q.can_reveal = 1;
-			reply = r->fe->ops->ask_secret(r->fe, &q, &r->alpha, &cause);
-		}
-		if (reply == FE_OK &&
-		    secret_normalize_alpha(r->alpha, r->profile->secret_case, &cause) == 0)
-			return -1;
-		if (cause != NULL)
-			recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-		cause = NULL;
-		if (reply != FE_OK || r->opt->alpha_file != NULL)
-			return reply == FE_QUIT ? EXIT_FAILED : EXIT_USAGE;
-		q.retry++;
-	}
-}
-
-/* Writes KMSPWD.INI, 0400, from secure memory. */
-static int
-task_disk_write(struct recovery *r, const char *path, char **cause)
-{
-	static const char head[] = "[config]\r\npwd=", tail[] = "\r\n";
-	size_t len = sizeof head - 1 + r->alpha->len + sizeof tail - 1;
-	char *buf = OPENSSL_secure_malloc(len);
-	int fd, ret = -1;
-
-	memcpy(buf, head, sizeof head - 1);
-	memcpy(buf + sizeof head - 1, r->alpha->data, r->alpha->len);
-	memcpy(buf + sizeof head - 1 + r->alpha->len, tail, sizeof tail - 1);
-	if (r->opt->force)
-		unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
-	if (fd != -1 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0)
-		ret = 0;
-	if (ret != 0)
-		*cause = xasprintf(_("cannot write %1$s: %2$s"), path, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	if (ret != 0 && fd != -1)
-		unlink(path);
-	OPENSSL_secure_clear_free(buf, len);
-	return ret;
-}
-
-/* Reads the new disk back as a recovery would; 0 when it gives the same string. */
-static int
-task_disk_readback(struct recovery *r, const char *path, char **cause)
-{
-	struct secret *back = NULL;
-	char *found = NULL;
-	int same;
-
-	if (secret_from_startup_disk(path, r->profile->startup_disk_name, &back, &found, cause) !=
-	    0)
-		return -1;
-	same = secret_normalize_alpha(back, r->profile->secret_case, cause) == 0 &&
-	    back->len == r->alpha->len && CRYPTO_memcmp(back->data, r->alpha->data, back->len) == 0;
-	secret_free(back);
-	free(found);
-	if (!same && *cause == NULL)
-		*cause = xasprintf(_("%s does not read back as written"), path);
-	return same ? 0 : -1;
-}
-
-static int
-task_startup_disk(struct recovery *r)
-{
-	struct fe_summary_line line;
-	char *path = NULL, *cause = NULL;
-	int ret = EXIT_FAILED, ok;
-
-	line.label = _("Startup disk:");
-	line.value = "-";
-	task_show(r, 0,
-	    _("The startup disk holds the alpha string the KM Server needs to start "
-	      "(KMSPWD.INI). Without it, or the written string, a rebuilt server "
-	      "cannot open its keys."),
-	    NULL);
-	if ((path = task_disk_path(r, &ret)) == NULL)
-		goto out;
-	line.value = path;
-	if ((r->cause = task_disk_refusal(r, path)) != NULL) {
-		/* The -o given cannot be used: a usage error, as backup's is. */
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", r->cause);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	task_done(r, 0, 1);
-	task_show(r, 1, NULL, path);
-	if ((ret = task_disk_alpha(r)) != -1)
-		goto out;
-	task_done(r, 1, 1);
-	task_show(r, 2, NULL, NULL);
-	if (r->profile->verify_argv != NULL &&
-	    (ok = prereq_verify_alpha(r, r->kmsdata.path)) != 1) {
-		ret = ok == 0 ? EXIT_PASSWORD_REFUSED : EXIT_FAILED;
-		goto out;
-	}
-	task_done(r, 2, 1);
-	task_show(r, 3, NULL, path);
-	ok = task_disk_write(r, path, &cause) == 0;
-	task_done(r, 3, ok);
-	if (ok) {
-		task_show(r, 4, NULL, path);
-		ok = task_disk_readback(r, path, &cause) == 0;
-		task_done(r, 4, ok);
-	}
-	if (!ok) {
-		recovery_fail(r, NULL, cause);
-		ret = EXIT_FAILED;
-		goto out;
-	}
-	transcript_write(&r->transcript, "startup disk written: %s", path);
-	ret = 0;
-out:
-	task_summary(r, ret == 0,
-	    ret == 0 ? _("The startup disk is written and reads back correctly. Store it safely, "
-			 "away from the server.") :
-		       _("No startup disk was written."),
-	    &line, 1);
-	free(path);
 	return ret;
 }
 
@@ -729,7 +442,7 @@ task_rehearse(struct recovery *r)
 	char *dir = NULL, *cause = NULL;
 	int ret;
 
-	task_show(r, 0,
+	task_view_show(r, 0,
 	    _("The backup is restored into a throw-away folder and the password tried "
 	      "on it, as a recovery would; the live service and Kmsdata are not "
 	      "touched."),
@@ -737,23 +450,23 @@ task_rehearse(struct recovery *r)
 	if ((ret = prereq_backup(r)) != -1 || (ret = prereq_passphrase(r)) != -1 ||
 	    (ret = prereq_ask_alpha(r, 0)) != -1)
 		goto out;
-	task_done(r, 0, 1);
-	task_show(r, 1, NULL, r->backup);
+	task_view_done(r, 0, 1);
+	task_view_show(r, 1, NULL, r->backup);
 	if ((dir = task_rehearse_stage(r, &scratch)) == NULL) {
-		task_done(r, 1, 0);
+		task_view_done(r, 1, 0);
 		ret = EXIT_BACKUP_UNUSABLE;
 		goto out;
 	}
-	task_done(r, 1, 1);
-	task_show(r, 2, NULL, NULL);
+	task_view_done(r, 1, 1);
+	task_view_show(r, 2, NULL, NULL);
 	ret = task_rehearse_verify(r, dir);
-	task_done(r, 2, ret == -1);
-	task_show(r, 3, NULL, dir);
+	task_view_done(r, 2, ret == -1);
+	task_view_show(r, 3, NULL, dir);
 	if (kmsdata_remove_sibling(&scratch, "Kmsdata", NULL, &cause) != 0 || rmdir(dir) != 0) {
 		recovery_note(r, FE_WARNING, NULL, "%s", cause != NULL ? cause : dir);
 		free(cause);
 	} else
-		task_done(r, 3, 1);
+		task_view_done(r, 3, 1);
 out:
 	if (ret == -1)
 		ret = 0;
@@ -761,7 +474,7 @@ out:
 	lines[0].value = r->backup != NULL ? r->backup : "-";
 	lines[1].label = _("What went wrong:");
 	lines[1].value = r->cause != NULL ? r->cause : "";
-	task_summary(r, ret == 0,
+	task_view_summary(r, ret == 0,
 	    ret == 0 ? _("Rehearsal passed: this backup and this password recover the server.") :
 		ret == EXIT_USAGE ?
 		       _("The rehearsal could not start: nothing was tried.") :
@@ -780,7 +493,7 @@ task_setup_view(struct recovery *r, enum recovery_task task)
 	if (task == TASK_BACKUP)
 		task_view_steps(r, _("Back up Kmsdata"), task_backup_titles, 5);
 	else if (task == TASK_STARTUP_DISK)
-		task_view_steps(r, _("Make a startup disk"), task_disk_titles, 5);
+		task_view_steps(r, _("Make a startup disk"), task_disk_titles, TASK_DISK_STEPS);
 	else if (task == TASK_REHEARSE)
 		task_view_steps(r, _("Rehearse a recovery"), task_rehearse_titles, 4);
 }
@@ -812,7 +525,7 @@ task_dispatch(struct recovery *r, enum recovery_task task)
 	case TASK_BACKUP:
 		return task_backup(r);
 	case TASK_STARTUP_DISK:
-		return task_startup_disk(r);
+		return task_disk_make(r);
 	case TASK_REHEARSE:
 		return task_rehearse(r);
 	default:
