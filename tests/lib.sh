@@ -179,3 +179,12 @@ server_state() {
 
 service_running() { "$KMSIM" status --run "$1/server/run" >/dev/null 2>&1; }
 keys_match() { "$KMSIM" query --run "$1/server/run" --all | cmp -s - "$1/fingerprints.original"; }
+
+# stop_spy PROFILE CALLS OUT: OUT is PROFILE with its stop command run
+# through a wrapper that appends its arguments to CALLS first: after a run,
+# CALLS exists only if the service was asked to stop.
+stop_spy() {
+	printf '#!/bin/sh\necho "$*" >>"%s"\nexec "%s" "$@"\n' "$2" "$KMSIM" >"$3.stop"
+	chmod +x "$3.stop"
+	sed "s|^stop = \"$KMSIM\"|stop = \"$3.stop\"|" "$1" >"$3"
+}

@@ -31,6 +31,7 @@
 #include "fault.h"
 #include "fs.h"
 #include "i18n.h"
+#include "media.h"
 #include "utf8.h"
 #include "xmalloc.h"
 #include "backup-run.h"
@@ -112,22 +113,6 @@ backup_payload(const struct backup_run *run)
 	return xstrdup("");
 }
 
-/* Whether name looks like an archive (a folder given that holds the backup file). */
-static int
-backup_looks_archived(const char *name)
-{
-	static const char *ends[] = { ".tar", ".tgz", ".tbz2", ".txz", ".zip", ".7z", ".cpio",
-		".iso", ".enc", ".gz", ".bz2", ".xz", ".zst", ".lz4" };
-	size_t i, n = strlen(name), e;
-
-	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
-		e = strlen(ends[i]);
-		if (n > e && strcasecmp(name + n - e, ends[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * The tree to restore must hold opt->expect (the key database). Without it
  * the backup is refused, naming what its top holds; a folder holding an
@@ -164,7 +149,7 @@ backup_expected(struct backup_run *run, const char *payload)
 		held = more;
 		listed++;
 		if (archive == NULL && rec->type == BACKUP_REC_FILE &&
-		    backup_looks_archived(backup_rec_path(r, i)))
+		    media_is_archive_name(backup_rec_path(r, i)))
 			archive = xasprintf("%s/%s", run->shown_source, shown);
 		free(shown);
 	}

@@ -150,19 +150,26 @@ mkbackup_ends_with(const char *s, const char *suffix)
 static const char *mkbackup_extensions[] = { ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz",
 	".tar.lz4", ".tar.zst", ".zip", ".7z", ".cpio" };
 
-const char *
+char *
 mkbackup_name_refused(const char *output)
 {
-	char *name = xstrdup(output);
+	const size_t n = sizeof mkbackup_extensions / sizeof mkbackup_extensions[0];
+	char *name = xstrdup(output), *list = NULL, *more;
 	size_t i;
 	int known = 0;
 
 	if (mkbackup_ends_with(name, ".enc"))
 		name[strlen(name) - 4] = '\0';
-	for (i = 0; i < sizeof mkbackup_extensions / sizeof mkbackup_extensions[0]; i++)
+	for (i = 0; i < n; i++)
 		known |= mkbackup_ends_with(name, mkbackup_extensions[i]);
 	free(name);
-	return known ? NULL : ".tar .tar.gz .tgz .tar.bz2 .tar.xz .tar.lz4 .tar.zst .zip .7z .cpio";
+	for (i = 0; !known && i < n; i++) {
+		more = list == NULL ? xstrdup(mkbackup_extensions[i]) :
+				      xasprintf("%s %s", list, mkbackup_extensions[i]);
+		free(list);
+		list = more;
+	}
+	return list;
 }
 
 /* The format and filter from the file's name (".enc" aside); pax + zstd by default. */

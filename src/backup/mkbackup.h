@@ -41,8 +41,8 @@ int mkbackup_write(const struct mkbackup_options *opt, const struct progress *pr
 /*
  * NULL when the archive's name says a format kmsrecover writes (its
  * extension, an ".enc" after it allowed), else the list of those it
- * writes, for the message.
+ * writes, for the message (to be freed).
  */
-const char *mkbackup_name_refused(const char *output);
+char *mkbackup_name_refused(const char *output);
 
 #endif

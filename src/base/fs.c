@@ -65,18 +65,29 @@ fs_fsync(int fd)
 	return fsync(fd);
 }
 
-int
-fs_sync_parent(const char *path)
+char *
+fs_folder_of(const char *path)
 {
-	char *dir = xstrdup(path), *slash;
-	int fd, ret = 0, saved;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
 
-	if ((slash = strrchr(dir, '/')) == dir)
+	if (slash == dir)
 		slash[1] = '\0';
 	else if (slash != NULL)
 		*slash = '\0';
-	if ((fd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fs_fsync(fd) != 0)
+	else {
+		free(dir);
+		dir = xstrdup(".");
+	}
+	return dir;
+}
+
+int
+fs_sync_parent(const char *path)
+{
+	char *dir = fs_folder_of(path);
+	int fd, ret = 0, saved;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 || fs_fsync(fd) != 0)
 		ret = -1;
 	saved = errno;
 	if (fd != -1)

@@ -28,6 +28,9 @@ ssize_t fs_read_full(int fd, void *buf, size_t len);
 /* fsync(fd), which KMSRECOVER_FAULT's "fsync" can fail. 0, or -1 with errno. */
 int fs_fsync(int fd);
 
+/* The folder path is in: "/" for "/x", "." for a bare name. Newly allocated. */
+char *fs_folder_of(const char *path);
+
 /* Makes a rename or creation in the folder holding path durable (fsync of the folder). */
 int fs_sync_parent(const char *path);
 

@@ -134,6 +134,11 @@ void prereq_progress_label(struct progress_ctx *ctx, struct recovery *r);
 /* rollback.c: undoing what the journal says was done. */
 /* Removes the staged folder of an abandoned run. 0, or -1 with the cause noted. */
 int rollback_discard_staged(struct recovery *r);
+/*
+ * A run that changed nothing: its staged copy removed and its journal closed,
+ * so that no later run takes it for an interrupted one. 0, or -1 (noted).
+ */
+int rollback_unstage(struct recovery *r);
 /* Undoes in reverse, saving the journal after each undo. 0, or -1 (noted). */
 int rollback_undo(struct recovery *r);
 /* Rolls back after a failed step: always EXIT_FAILED (the recovery did not happen). */
@@ -164,8 +169,6 @@ void task_view_show(struct recovery *r, int i, const char *explanation, const ch
 void task_view_done(struct recovery *r, int i, int ok);
 void task_view_summary(struct recovery *r, int success, const char *title,
     const struct fe_summary_line *lines, size_t n);
-/* The folder that path is in ("." for a bare name), newly allocated. */
-char *task_view_folder(const char *path);
 
 /* task-disk.c: the startup disk's task. */
 #define TASK_DISK_STEPS 5

@@ -186,19 +186,12 @@ finish_summary(struct recovery *r, int code, const char *quarantine, const char 
 static void
 finish_unstage(struct recovery *r, int code)
 {
-	char *cause = NULL;
-
 	/* Interrupted (a signal, a dropped line), the journal stays: rule 4 offers Resume. */
 	if (code == EXIT_RECOVERED || r->opt->dry_run || recovery_interrupted ||
 	    r->journal == NULL || r->journal->phase != JOURNAL_STAGED || !r->staged_ok)
 		return;
-	if (rollback_discard_staged(r) != 0)
+	if (rollback_unstage(r) != 0)
 		return;
-	r->staged_ok = 0;
-	if (journal_close(r->journal, &cause) != 0) {
-		recovery_note(r, FE_WARNING, NULL, "%s", cause);
-		free(cause);
-	}
 	transcript_write(&r->transcript, "nothing changed: the staged copy is removed");
 	recovery_note(r, FE_INFO, NULL, "%s",
 	    _("Nothing was changed, and the staged copy of the backup is removed."));

@@ -111,3 +111,18 @@ rollback_as_asked(struct recovery *r)
 {
 	return rollback_undo(r) == 0 ? EXIT_RECOVERED : EXIT_FAILED;
 }
+
+int
+rollback_unstage(struct recovery *r)
+{
+	char *cause = NULL;
+
+	if (rollback_discard_staged(r) != 0)
+		return -1;
+	r->staged_ok = 0;
+	if (journal_close(r->journal, &cause) != 0) {
+		recovery_note(r, FE_WARNING, NULL, "%s", cause);
+		free(cause);
+	}
+	return 0;
+}

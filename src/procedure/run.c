@@ -21,10 +21,8 @@ run_steps(struct recovery *r, int first)
 		if (ret == STEP_GO_BACK && i > STEP_P) {
 			r->steps[i].state = FE_STEP_PENDING;
 			i--;
-			if (i == STEP_P && r->staged_ok && rollback_discard_staged(r) == 0) {
-				journal_close(r->journal, &r->cause);
-				r->staged_ok = 0;
-			}
+			if (i == STEP_P && r->staged_ok)
+				(void)rollback_unstage(r);
 			continue;
 		}
 		if (ret != STEP_GO_ON) {

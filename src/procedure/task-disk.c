@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "engine.h"
+#include "fs.h"
 #include "i18n.h"
 #include "media.h"
 #include "secret.h"
@@ -41,7 +42,7 @@ task_disk_resolve(struct recovery *r, const char *given)
 static char *
 task_disk_refusal(struct recovery *r, const char *path)
 {
-	char *dir = task_view_folder(path), *why = NULL;
+	char *dir = fs_folder_of(path), *why = NULL;
 	struct stat st;
 
 	if (access(path, F_OK) == 0 && !r->opt->force)

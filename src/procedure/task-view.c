@@ -61,19 +61,3 @@ task_view_summary(struct recovery *r, int success, const char *title,
 	s.nentries = n;
 	r->fe->ops->summary(r->fe, &s);
 }
-
-char *
-task_view_folder(const char *path)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	else {
-		free(dir);
-		dir = xstrdup(".");
-	}
-	return dir;
-}

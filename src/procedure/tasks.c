@@ -20,6 +20,7 @@
 
 #include "mkbackup.h"
 #include "engine.h"
+#include "fs.h"
 #include "i18n.h"
 #include "secret.h"
 #include "xmalloc.h"
@@ -262,8 +263,8 @@ task_backup_summary(struct recovery *r, int code, const char *final,
 static int
 task_backup_output_ok(struct recovery *r, const char *final)
 {
-	char *dir = task_view_folder(final), *why = NULL;
-	const char *formats = mkbackup_name_refused(final);
+	char *dir = fs_folder_of(final), *why = NULL;
+	char *formats = mkbackup_name_refused(final);
 	uint64_t files = 0, bytes = 0;
 	struct statvfs vfs;
 	struct stat st;
@@ -297,6 +298,7 @@ task_backup_output_ok(struct recovery *r, const char *final)
 	}
 	if (why != NULL)
 		recovery_fail(r, NULL, why);
+	free(formats);
 	free(dir);
 	return ret;
 }

@@ -47,18 +47,24 @@ media_roots(void)
 	return roots;
 }
 
-static int
-media_is_backup(const char *name, int is_dir)
+int
+media_is_archive_name(const char *name)
 {
 	size_t i;
 
-	if (is_dir)
-		return strcasecmp(name, "kmsdata") == 0;
 	for (i = 0; media_patterns[i] != NULL; i++) {
 		if (fnmatch(media_patterns[i], name, FNM_CASEFOLD) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+static int
+media_is_backup(const char *name, int is_dir)
+{
+	if (is_dir)
+		return strcasecmp(name, "kmsdata") == 0;
+	return media_is_archive_name(name);
 }
 
 static void

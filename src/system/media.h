@@ -9,6 +9,8 @@
 char **media_find_backups(void);
 /* The media's folders (/media/usb, /run/media/USER/LABEL): where a startup disk may go. */
 char **media_find_folders(void);
+/* Whether a file's name looks like a backup archive (*.tar, *.tar.*, *.zip, *.7z, ...). */
+int media_is_archive_name(const char *name);
 /* The folders searched: KMSRECOVER_MEDIA_ROOTS or /media, /run/media, /mnt. NULL-terminated. */
 char **media_roots(void);
 

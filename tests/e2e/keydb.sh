@@ -66,9 +66,7 @@ like "$T/out" 'profile.bad:[0-9]+.*expect' "naming the file, line and key"
 "$KMSIM" stop --run "$w/server/run" >/dev/null
 mv "$w/server/Kmsdata/Kmsmdb.edb" "$T/Kmsmdb.edb.aside"
 "$KMSIM" start --data "$w/server/Kmsdata" --run "$w/server/run" <"$w/alpha.new" >/dev/null 2>&1
-printf '#!/bin/sh\necho "$*" >>"%s"\nexec "%s" "$@"\n' "$T/calls" "$KMSIM" >"$T/kmsim-spy"
-chmod +x "$T/kmsim-spy"
-sed "s|^stop = \"$KMSIM\"|stop = \"$T/kmsim-spy\"|" "$w/profile" >"$T/profile.spy"
+stop_spy "$w/profile" "$T/calls" "$T/profile.spy"
 "$KMSRECOVER" backup --profile "$T/profile.spy" --frontend batch --yes \
 	--alpha-file "$w/alpha.new" -o "$T/new.tar.zst" </dev/null >"$T/out" 2>&1
 is "$?" 1 "backup: a Kmsdata without its key database is refused"

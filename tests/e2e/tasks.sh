@@ -40,9 +40,7 @@ is "$?" 2 "backup refuses to overwrite an existing file"
 
 # Where it writes is checked before the service stops: a missing folder and
 # a name whose extension says no format are usage errors, nothing stopped.
-printf '#!/bin/sh\necho "$*" >>"%s"\nexec "%s" "$@"\n' "$T/stops" "$KMSIM" >"$T/kmsim-spy"
-chmod +x "$T/kmsim-spy"
-sed "s|^stop = \"$KMSIM\"|stop = \"$T/kmsim-spy\"|" "$w/profile" >"$T/profile.spy"
+stop_spy "$w/profile" "$T/stops" "$T/profile.spy"
 "$KMSRECOVER" backup --profile "$T/profile.spy" --frontend batch --yes \
 	--alpha-file "$w/alpha.original" -o "$T/missing/dir/bk.tar.gz" >"$T/out" 2>&1
 is "$?" 2 "backup -o into a missing folder: exit 2"
