@@ -42,6 +42,9 @@ struct report {
 	const char *outcome; /* "recovered", "failed", "rolled back", ... */
 	int exit_code;
 	const char *started, *finished;
+	const char *resumed; /* when this run resumed an interrupted one, or NULL */
+	/* Where the password came from: in words, and for machines (kind, file) */
+	const char *password, *password_kind, *password_file;
 	const char *host;
 	const char *service, *kmsdata;
 	const char *backup, *backup_sha256;

@@ -54,6 +54,8 @@ report_text_body(const struct report *r, FILE *f)
 	snprintf(buf, sizeof buf, "%s (%d)", r->outcome, r->exit_code);
 	report_line(f, _("Outcome:"), buf);
 	report_line(f, _("Started:"), r->started);
+	if (r->resumed != NULL)
+		report_line(f, _("Resumed:"), r->resumed);
 	report_line(f, _("Finished:"), r->finished);
 	report_line(f, _("Host:"), r->host);
 	report_line(f, _("Service:"), r->service);
@@ -61,6 +63,8 @@ report_text_body(const struct report *r, FILE *f)
 	report_line(f, _("Backup:"), r->backup);
 	report_line(f, _("Backup SHA-256:"), r->backup_sha256);
 	report_line(f, _("Manifest checked:"), r->manifest_found ? _("yes") : _("no"));
+	if (r->password != NULL)
+		report_line(f, _("Password from:"), r->password);
 	report_line_number(f, _("Files restored:"), r->files);
 	report_line_number(f, _("Bytes restored:"), r->bytes);
 	report_line(f, _("Quarantine:"), r->quarantine);
@@ -146,6 +150,7 @@ report_json_body(const struct report *r, FILE *f)
 	report_json_field(f, "outcome", r->outcome, 1);
 	fprintf(f, "  \"exit_code\": %d,\n", r->exit_code);
 	report_json_field(f, "started", r->started, 1);
+	report_json_field(f, "resumed", r->resumed, 1);
 	report_json_field(f, "finished", r->finished, 1);
 	report_json_field(f, "host", r->host, 1);
 	report_json_field(f, "service", r->service, 1);
@@ -153,6 +158,8 @@ report_json_body(const struct report *r, FILE *f)
 	report_json_field(f, "backup", r->backup, 1);
 	report_json_field(f, "backup_sha256", r->backup_sha256, 1);
 	fprintf(f, "  \"manifest_checked\": %s,\n", r->manifest_found ? "true" : "false");
+	report_json_field(f, "password_from", r->password_kind, 1);
+	report_json_field(f, "password_file", r->password_file, 1);
 	fprintf(f, "  \"files_restored\": %" PRIu64 ",\n", r->files);
 	fprintf(f, "  \"bytes_restored\": %" PRIu64 ",\n", r->bytes);
 	report_json_field(f, "quarantine", r->quarantine, 1);

@@ -416,6 +416,8 @@ main_locale(const struct cli *c)
 		    getenv("LANGUAGE") == NULL)
 			setenv("LANGUAGE", lang, 1);
 	}
+	/* What is written for programs (the journal, the JSON report) uses '.' in numbers. */
+	setlocale(LC_NUMERIC, "C");
 	main_language_fallback(lang);
 	if (dir == NULL && (n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
 		self[n] = '\0';

@@ -29,7 +29,9 @@ struct recovery {
 	char *stamp;
 
 	struct secret *alpha;
-	char *alpha_source; /* translated: "typed", or the startup disk's path */
+	char *alpha_source;     /* translated: "typed", or the startup disk's path */
+	const char *alpha_kind; /* the JSON report's: "typed", "file", "startup-disk" */
+	char *alpha_path;       /* the file or KMSPWD.INI read, or NULL */
 	struct secret *passphrase;
 	enum backup_kind backup_kind;
 	char *backup;
@@ -49,6 +51,9 @@ struct recovery {
 	int declined; /* the operator said no or quit at a confirmation */
 	int started_iso_set;
 	char *started_iso;
+	/* A run that resumes an interrupted recovery: its own start and stamp (the report's name). */
+	char *resumed_iso;
+	char *resumed_stamp;
 };
 
 /*

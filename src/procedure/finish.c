@@ -88,7 +88,14 @@ finish_report(struct recovery *r, int code, const char *quarantine)
 	rep.steps = rs;
 	rep.nsteps = STEP_COUNT;
 	rep.message = r->cause;
-	path = xasprintf("%s/report-%s.txt", r->profile->state_dir, r->stamp);
+	rep.resumed = r->resumed_iso;
+	rep.password = r->alpha_source;
+	rep.password_kind = r->alpha_kind;
+	rep.password_file = r->alpha_path;
+	path = r->resumed_stamp != NULL ?
+	    xasprintf("%s/report-%s.resumed-%s.txt", r->profile->state_dir, r->stamp,
+		r->resumed_stamp) :
+	    xasprintf("%s/report-%s.txt", r->profile->state_dir, r->stamp);
 	if (r->opt->dry_run || report_write_text(&rep, path, &cause) != 0) {
 		free(path);
 		path = NULL;

@@ -54,6 +54,7 @@ journal_free(struct journal *j)
 	free(j->backup);
 	free(j->backup_sha256);
 	free(j->transcript);
+	free(j->started);
 	free(j);
 }
 
@@ -77,16 +78,32 @@ journal_field(struct journal *j, const char *key)
 		return &j->backup_sha256;
 	if (strcmp(key, "transcript") == 0)
 		return &j->transcript;
+	if (strcmp(key, "started") == 0)
+		return &j->started;
 	return NULL;
 }
 
 static const char *journal_keys[] = { "stamp", "kmsdata", "staged", "quarantine", "payload",
-	"backup", "backup-sha256", "transcript" };
+	"backup", "backup-sha256", "transcript", "started" };
+
+/* A number of the journal's own: digits only (and one '.' when fraction). */
+static int
+journal_number(const char *value, int fraction, double *out)
+{
+	char *end;
+
+	if (*value < '0' || *value > '9' || (!fraction && strchr(value, '.') != NULL))
+		return -1;
+	errno = 0;
+	*out = strtod(value, &end);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
 
 static int
 journal_set(struct journal *j, const char *key, const char *value)
 {
 	char **field;
+	double number;
 	size_t i;
 
 	if (strcmp(key, "phase") == 0) {
@@ -106,6 +123,18 @@ journal_set(struct journal *j, const char *key, const char *value)
 		j->rolling_back = strcmp(value, "yes") == 0;
 		return 0;
 	}
+	if (strcmp(key, "manifest") == 0) {
+		j->manifest_found = strcmp(value, "yes") == 0;
+		return 0;
+	}
+	if (strcmp(key, "files") == 0 || strcmp(key, "bytes") == 0) {
+		if (journal_number(value, 0, &number) != 0 || number > 1e19)
+			return -1;
+		*(key[0] == 'f' ? &j->files : &j->bytes) = strtoull(value, NULL, 10);
+		return 0;
+	}
+	if (strcmp(key, "stopped-at") == 0)
+		return journal_number(value, 1, &j->stopped_at);
 	if (strcmp(key, "version") == 0)
 		return strcmp(value, "1") == 0 ? 0 : -1;
 	if ((field = journal_field(j, key)) == NULL)
@@ -192,9 +221,11 @@ journal_format(struct journal *j)
 	char *text, *more, **field;
 	size_t i;
 
-	text = xasprintf("version=1\nphase=%s\nservice-was-running=%s\nrolling-back=%s\n",
+	text = xasprintf("version=1\nphase=%s\nservice-was-running=%s\nrolling-back=%s\n"
+			 "manifest=%s\nfiles=%llu\nbytes=%llu\nstopped-at=%.3f\n",
 	    journal_phases[j->phase], j->service_was_running ? "yes" : "no",
-	    j->rolling_back ? "yes" : "no");
+	    j->rolling_back ? "yes" : "no", j->manifest_found ? "yes" : "no", j->files, j->bytes,
+	    j->stopped_at);
 	for (i = 0; i < sizeof journal_keys / sizeof journal_keys[0]; i++) {
 		field = journal_field(j, journal_keys[i]);
 		if (*field == NULL)

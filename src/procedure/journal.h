@@ -33,6 +33,12 @@ struct journal {
 	char *backup;     /* the backup's path */
 	char *backup_sha256;
 	char *transcript; /* the transcript's path */
+	char *started;    /* when the recovery began (ISO 8601, UTC) */
+	/* What step P staged, for the report of a run that resumes it. */
+	unsigned long long files, bytes;
+	int manifest_found;
+	/* When step 2 stopped the service (seconds since the epoch), or 0. */
+	double stopped_at;
 	int service_was_running;
 	int rolling_back; /* a roll back is under way: phase is what remains to undo */
 };

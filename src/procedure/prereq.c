@@ -20,6 +20,7 @@
 #include "media.h"
 #include "secret.h"
 #include "startup-disk.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* The backup's path: the option, or asked with the media's candidates. */
@@ -127,6 +128,17 @@ prereq_alpha_source(struct recovery *r, int again, int *source)
 	return reply == FE_OK ? -1 : ask_exit(reply, again ? EXIT_FAILED : EXIT_USAGE);
 }
 
+/* Where the password came from: kind for machines, text (taken) for people. */
+static void
+prereq_alpha_from(struct recovery *r, const char *kind, const char *path, char *text)
+{
+	free(r->alpha_source);
+	r->alpha_source = text;
+	r->alpha_kind = kind;
+	free(r->alpha_path);
+	r->alpha_path = path != NULL ? xstrdup(path) : NULL;
+}
+
 static int
 prereq_typed(struct recovery *r, int retry)
 {
@@ -141,8 +153,7 @@ prereq_typed(struct recovery *r, int retry)
 	q.retry = retry;
 	if ((reply = ask_secret(r, &q, &r->alpha)) != FE_OK)
 		return ask_exit(reply, EXIT_USAGE);
-	free(r->alpha_source);
-	r->alpha_source = xstrdup(_("typed"));
+	prereq_alpha_from(r, "typed", NULL, xstrdup(_("typed")));
 	return -1;
 }
 
@@ -150,7 +161,7 @@ static int
 prereq_disk(struct recovery *r, const char *path, int ask)
 {
 	struct fe_question q = { 0 };
-	char *found = NULL, *cause = NULL, *answer = NULL;
+	char *found = NULL, *cause = NULL, *answer = NULL, *label, *escaped;
 	int reply;
 
 	while (secret_from_startup_disk(path, r->profile->startup_disk_name, &r->alpha, &found,
@@ -170,10 +181,21 @@ prereq_disk(struct recovery *r, const char *path, int ask)
 		path = answer;
 	}
 	free(answer);
-	free(r->alpha_source);
-	/* TRANSLATORS: %s is the path of the KMSPWD.INI file used. */
-	r->alpha_source = xasprintf(_("startup disk %s"), found);
-	transcript_write(&r->transcript, "password: from the startup disk %s", found);
+	if ((label = media_label(found)) != NULL) {
+		escaped = utf8_escape(label);
+		prereq_alpha_from(r, "startup-disk", found,
+		    /* TRANSLATORS: %1$s is the path of the KMSPWD.INI file used, %2$s the medium's label. */
+		    xasprintf(_("startup disk %1$s (medium %2$s)"), found, escaped));
+		transcript_write(&r->transcript, "password: from the startup disk %s (medium %s)",
+		    found, escaped);
+		free(escaped);
+		free(label);
+	} else {
+		prereq_alpha_from(r, "startup-disk", found,
+		    /* TRANSLATORS: %s is the path of the KMSPWD.INI file used. */
+		    xasprintf(_("startup disk %s"), found));
+		transcript_write(&r->transcript, "password: from the startup disk %s", found);
+	}
 	free(found);
 	return -1;
 }
@@ -191,9 +213,9 @@ prereq_alpha_once(struct recovery *r, int again, int retry)
 			free(cause);
 			return EXIT_USAGE;
 		}
-		free(r->alpha_source);
-		/* TRANSLATORS: %s is a file's path. */
-		r->alpha_source = xasprintf(_("file %s"), r->opt->alpha_file);
+		prereq_alpha_from(r, "file", r->opt->alpha_file,
+		    /* TRANSLATORS: %s is a file's path. */
+		    xasprintf(_("file %s"), r->opt->alpha_file));
 		return -1;
 	}
 	if (!again && retry == 0 && r->opt->startup_disk != NULL)
@@ -329,6 +351,9 @@ prereq_stage(struct recovery *r)
 	r->journal->payload = xstrdup(r->staged.payload != NULL ? r->staged.payload : "");
 	free(r->journal->backup_sha256);
 	r->journal->backup_sha256 = xstrdup(r->staged.sha256);
+	r->journal->files = r->staged.files;
+	r->journal->bytes = r->staged.bytes;
+	r->journal->manifest_found = r->staged.manifest_found;
 	transcript_write(&r->transcript, "backup staged: %llu files, %llu bytes, sha256 %s",
 	    (unsigned long long)r->staged.files, (unsigned long long)r->staged.bytes,
 	    r->staged.sha256);

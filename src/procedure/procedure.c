@@ -113,6 +113,7 @@ procedure_new_run(struct recovery *r)
 	if (r->transcript.f == NULL)
 		procedure_unique_stamp(r);
 	r->journal->stamp = xstrdup(r->stamp);
+	r->journal->started = xstrdup(r->started_iso);
 	r->journal->kmsdata = xstrdup(r->kmsdata.path);
 	r->journal->quarantine = kmsdata_quarantine_name(&r->kmsdata, r->stamp);
 	r->journal->payload = xstrdup("");

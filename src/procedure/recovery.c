@@ -170,6 +170,7 @@ recovery_release(struct recovery *r)
 	secret_free(r->alpha);
 	secret_free(r->passphrase);
 	free(r->alpha_source);
+	free(r->alpha_path);
 	free(r->backup);
 	backup_result_free(&r->staged);
 	journal_free(r->journal);
@@ -177,6 +178,8 @@ recovery_release(struct recovery *r)
 	kmsdata_close(&r->kmsdata);
 	free(r->stamp);
 	free(r->started_iso);
+	free(r->resumed_iso);
+	free(r->resumed_stamp);
 	free(r->state_text);
 	free(r->state_plain);
 	free(r->cause);

@@ -36,6 +36,21 @@ resume_step(enum journal_phase phase)
 	}
 }
 
+/*
+ * The facts of the interrupted run that a resumed one reports as its own
+ * recovery's: when it began, what was staged (the manifest, the counts).
+ */
+static void
+resume_facts(struct recovery *r)
+{
+	r->resumed_iso = r->started_iso;
+	r->started_iso = xstrdup(r->journal->started != NULL ? r->journal->started : "-");
+	r->staged.files = r->journal->files;
+	r->staged.bytes = r->journal->bytes;
+	r->staged.manifest_found = r->journal->manifest_found;
+	r->staged_ok = r->journal->phase >= JOURNAL_STAGED;
+}
+
 /* What each answer to the journal question will do, for its help line. */
 static int
 resume_ask(struct recovery *r, int *choice)
@@ -91,7 +106,8 @@ resume_from_journal(struct recovery *r, int *first)
 		choice = 0;
 	else if ((ret = resume_ask(r, &choice)) != -1)
 		return ret;
-	free(r->stamp);
+	/* This run's report gets a file of its own; the interrupted run's stays. */
+	r->resumed_stamp = r->stamp;
 	r->stamp = xstrdup(r->journal->stamp);
 	if (recovery_open_transcript(r, r->journal->transcript) != 0)
 		return EXIT_FAILED;
@@ -106,6 +122,7 @@ resume_from_journal(struct recovery *r, int *first)
 		journal_close(r->journal, &r->cause);
 		return -1;
 	}
+	resume_facts(r);
 	*first = resume_step(r->journal->phase);
 	for (i = 0; i < *first; i++)
 		r->steps[i].state = FE_STEP_DONE;

@@ -235,6 +235,25 @@ steps_settle_staged(struct recovery *r)
 	return -1;
 }
 
+static double
+steps_elapsed(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+/* Seconds since the epoch: what the journal keeps, across a reboot. */
+static double
+steps_wall_clock(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
 static int
 step2_stop(struct recovery *r)
 {
@@ -260,6 +279,8 @@ step2_stop(struct recovery *r)
 		return back ? STEP_GO_BACK : ret;
 	if (r->opt->dry_run)
 		return STEP_GO_ON;
+	/* Kept in the journal: a run that resumes this one reports the whole downtime. */
+	r->journal->stopped_at = steps_wall_clock();
 	if (steps_settle_staged(r) != 0 || recovery_save(r, JOURNAL_STOPPING) != 0)
 		return EXIT_FAILED;
 	fault_point("before-stop");
@@ -436,15 +457,6 @@ step6_password(struct recovery *r)
 	return ok == 1 ? STEP_GO_ON : ok == 0 ? EXIT_PASSWORD_REFUSED : EXIT_FAILED;
 }
 
-static double
-steps_elapsed(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
-
 /* After a failed start: another password, roll back, or quit. -1 to try again, or an exit code. */
 static int
 step7_failed(struct recovery *r)
@@ -519,6 +531,9 @@ step7_start(struct recovery *r)
 	free(output);
 	if (r->down_since.tv_sec != 0)
 		r->downtime = steps_elapsed(&r->down_since);
+	else if (r->journal->stopped_at > 0)
+		/* Resumed: the service has been down since the interrupted run stopped it. */
+		r->downtime = steps_wall_clock() - r->journal->stopped_at;
 	transcript_write(&r->transcript, "step 7: service %s running", r->profile->service_name);
 	free(r->cause);
 	r->cause = NULL;

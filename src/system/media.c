@@ -7,11 +7,19 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <linux/fs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
 
 #include "media.h"
 #include "xmalloc.h"
@@ -178,4 +186,107 @@ media_find_folders(void)
 	qsort(found, n, sizeof *found, media_compare);
 	xfree_argv(roots);
 	return found;
+}
+
+/* udev's names in /dev/disk/by-label escape some bytes as \xHH. */
+static char *
+media_unescape_label(const char *name)
+{
+	char *out = xmalloc(strlen(name) + 1), *o = out;
+	unsigned int byte;
+
+	while (*name != '\0') {
+		if (name[0] == '\\' && name[1] == 'x' && sscanf(name + 2, "%2x", &byte) == 1 &&
+		    isxdigit((unsigned char)name[2]) && isxdigit((unsigned char)name[3])) {
+			*o++ = (char)byte;
+			name += 4;
+		} else
+			*o++ = *name++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The label udev lists for the block device dev, or NULL. */
+static char *
+media_label_by_udev(dev_t dev)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	char *path, *label = NULL;
+
+	if ((d = opendir("/dev/disk/by-label")) == NULL)
+		return NULL;
+	while (label == NULL && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("/dev/disk/by-label/%s", de->d_name);
+		if (stat(path, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev)
+			label = media_unescape_label(de->d_name);
+		free(path);
+	}
+	closedir(d);
+	return label;
+}
+
+/* The name of the medium's folder when path lies under a media root (/media/usb/... -> usb). */
+static char *
+media_folder_name(const char *path)
+{
+	char **roots = media_roots(), *real, *name = NULL, *end;
+	size_t i, len;
+
+	if ((real = realpath(path, NULL)) == NULL) {
+		xfree_argv(roots);
+		return NULL;
+	}
+	for (i = 0; name == NULL && roots[i] != NULL; i++) {
+		len = strlen(roots[i]);
+		while (len > 1 && roots[i][len - 1] == '/')
+			len--;
+		if (strncmp(real, roots[i], len) != 0 || real[len] != '/' || real[len + 1] == '\0')
+			continue;
+		name = xstrdup(real + len + 1);
+		/* /run/media/USER/LABEL: the label is the second folder. */
+		if ((end = strchr(name, '/')) != NULL && strcmp(roots[i], "/run/media") == 0) {
+			memmove(name, end + 1, strlen(end + 1) + 1);
+			end = strchr(name, '/');
+		}
+		/* A folder, with the file in it (not a file lying in the root itself). */
+		if (end == NULL || end == name) {
+			free(name);
+			name = NULL;
+		} else
+			*end = '\0';
+	}
+	free(real);
+	xfree_argv(roots);
+	return name;
+}
+
+char *
+media_label(const char *path)
+{
+	char label[FSLABEL_MAX + 1] = { 0 }, *folder;
+	struct stat st;
+	int fd;
+
+	folder = fs_folder_of(path);
+	fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(folder);
+	if (fd != -1) {
+		if (ioctl(fd, FS_IOC_GETFSLABEL, label) == 0 && label[0] != '\0') {
+			close(fd);
+			label[FSLABEL_MAX] = '\0';
+			return xstrdup(label);
+		}
+		if (fstat(fd, &st) == 0) {
+			close(fd);
+			if ((folder = media_label_by_udev(st.st_dev)) != NULL)
+				return folder;
+		} else
+			close(fd);
+	}
+	return media_folder_name(path);
 }
