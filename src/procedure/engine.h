@@ -180,6 +180,9 @@ void task_view_summary(struct recovery *r, int success, const char *title,
 extern const char *const task_disk_titles[TASK_DISK_STEPS];
 int task_disk_make(struct recovery *r);
 
+/* task-backup-where.c: where the backup goes, checked before the stop; NULL with *ret. */
+char *task_backup_where(struct recovery *r, int *ret);
+
 /* tasks.c: a task other than the recovery, with the frontend already begun. */
 int task_dispatch(struct recovery *r, enum recovery_task task);
 

@@ -59,20 +59,6 @@ task_alpha_live(struct recovery *r)
 	return ok == 1 ? -1 : EXIT_FAILED;
 }
 
-/* The backup's default name: kmsdata-<host>-<stamp>.tar.zst[.enc], in the current folder. */
-static char *
-task_backup_name(struct recovery *r)
-{
-	char host[128];
-
-	if (r->opt->output != NULL)
-		return xstrdup(r->opt->output);
-	if (gethostname(host, sizeof host) != 0)
-		snprintf(host, sizeof host, "host");
-	host[sizeof host - 1] = '\0';
-	return xasprintf("kmsdata-%s-%s.tar.zst%s", host, r->stamp, r->opt->encrypt ? ".enc" : "");
-}
-
 /* The passphrase of a new encrypted backup: from a file, or typed twice. */
 static int
 task_new_passphrase(struct recovery *r)
@@ -233,7 +219,7 @@ task_backup_summary(struct recovery *r, int code, const char *final,
 	    (unsigned long long)made->files, (unsigned long long)made->bytes);
 	down = xasprintf(_("%.1f seconds"), r->downtime > 0 ? r->downtime : 0.0);
 	lines[n].label = _("Backup:");
-	lines[n++].value = final;
+	lines[n++].value = final != NULL ? final : r->opt->output != NULL ? r->opt->output : "-";
 	if (code == 0) {
 		lines[n].label = _("SHA-256:");
 		lines[n++].value = made->sha256;
@@ -253,54 +239,6 @@ task_backup_summary(struct recovery *r, int code, const char *final,
 	    lines, n);
 	free(counts);
 	free(down);
-}
-
-/*
- * Where the archive goes, checked before the service stops: a name whose
- * extension says a format kmsrecover writes, and a folder that exists, may
- * be written and has room for the live Kmsdata. -1 to go on, or an exit code.
- */
-static int
-task_backup_output_ok(struct recovery *r, const char *final)
-{
-	char *dir = fs_folder_of(final), *why = NULL;
-	char *formats = mkbackup_name_refused(final);
-	uint64_t files = 0, bytes = 0;
-	struct statvfs vfs;
-	struct stat st;
-	int ret = -1;
-
-	if (formats != NULL)
-		/* TRANSLATORS: %1$s the archive's name, %2$s the extensions kmsrecover writes. */
-		why = xasprintf(_("%1$s: its extension names no format kmsrecover writes; use one "
-				  "of %2$s (with .enc after it when encrypted)."),
-		    final, formats);
-	else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		why = xasprintf(_("%s is not a folder: mount the medium, or name a folder that "
-				  "exists."),
-		    dir);
-	else if (access(dir, W_OK) != 0)
-		/* TRANSLATORS: %1$s a folder, %2$s the system's reason. */
-		why = xasprintf(_("cannot write into %1$s: %2$s"), dir, strerror(errno));
-	if (why != NULL)
-		ret = EXIT_USAGE;
-	else if (kmsdata_survey(&r->kmsdata, &files, &bytes, &why) == 0 &&
-	    statvfs(dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < bytes) {
-		/* TRANSLATORS: %1$s a folder, %2$llu and %3$llu sizes in bytes. */
-		why = xasprintf(_("%1$s has %2$llu bytes free; Kmsdata holds %3$llu: the backup "
-				  "would not fit. Nothing was stopped."),
-		    dir, (unsigned long long)vfs.f_bavail * vfs.f_frsize,
-		    (unsigned long long)bytes);
-		ret = EXIT_FAILED;
-	} else {
-		free(why);
-		why = NULL;
-	}
-	if (why != NULL)
-		recovery_fail(r, NULL, why);
-	free(formats);
-	free(dir);
-	return ret;
 }
 
 /*
@@ -333,18 +271,12 @@ static int
 task_backup(struct recovery *r)
 {
 	struct mkbackup_result made = { 0 };
-	char *final = task_backup_name(r), *tmp = NULL, *action;
+	char *final = NULL, *tmp = NULL, *action;
 	int ret;
 
 	r->downtime = -1;
-	if (access(final, F_OK) == 0) {
-		r->cause = xasprintf(_("%s exists already; choose another name with -o."), final);
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", r->cause);
-		ret = EXIT_USAGE;
-		goto out;
-	}
 	if ((ret = task_backup_has_database(r)) != -1 ||
-	    (ret = task_backup_output_ok(r, final)) != -1)
+	    (final = task_backup_where(r, &ret)) == NULL)
 		goto out;
 	/* TRANSLATORS: %1$s service, %2$s Kmsdata path, %3$s the archive's path. */
 	action = xasprintf(_("Stop %1$s, archive %2$s into %3$s with its MANIFEST.sha256, start "

@@ -87,10 +87,17 @@ is "$(stat -c %a "$w/media/spare/KMSPWD.INI" 2>/dev/null)" 400 "disk: KMSPWD.INI
 is "$(tr -d '\r' <"$w/media/spare/KMSPWD.INI" | sed -n 's/^pwd=//p')" "$alpha_new" \
 	"disk: it holds the alpha string typed"
 
-# Back up Kmsdata: the password, the destructive confirmation (No by
-# default, y to go ahead), the archive written and read back.
+# Back up Kmsdata: where to write it is asked, a removable medium's folder
+# offered and the archive's name made (not a file in the current folder);
+# a folder on Kmsdata's own file system is warned about; the password, the
+# destructive confirmation (No by default, y to go ahead), the archive
+# written and read back.
 menu_start backup
 tmux_keys Down Enter
+expect "backup: where to write it is asked" 'Where should the backup be written?' &&
+	shows "media/spare/kmsdata-" "backup: the first medium's folder is offered, the name made"
+tmux_keys Enter
+expect "backup: a medium on Kmsdata's file system is warned about" 'same file system' Enter
 expect "backup: how the password is given" 'How will you give' Enter
 expect "backup: the masked entry" 'The ORIGINAL alpha string:'
 tmux_type "$alpha_new"
@@ -98,19 +105,21 @@ tmux_keys Enter
 expect "backup: the confirmation before the service stops" 'Stop the service and back up Kmsdata?' y
 expect "backup: made and read back" 'The backup is made and read back' Enter
 ended 0
-set -- "$T"/backup/kmsdata-*.tar.zst
+set -- "$w"/media/spare/kmsdata-*.tar.zst
 [ -f "$1" ] && bsdtar -tf "$1" | grep -qx 'MANIFEST.sha256'
-ok $? "backup: the archive is there and holds MANIFEST.sha256"
+ok $? "backup: the archive is on the medium chosen and holds MANIFEST.sha256"
+[ -z "$(ls "$T/backup")" ]
+ok $? "backup: nothing is written in the current folder"
 service_running "$w"
 ok $? "backup: the service runs again"
 backup=$1
 
-# Rehearse: the backup asked (typed), the password from the startup disk;
+# Rehearse: the backup asked (the one on the medium taken), the password from the startup disk;
 # the rehearsal passes and the live server is not touched.
 menu_start rehearse
 tmux_keys Down Down Down Enter
-expect "rehearse: the backup is asked" 'Where is the backup of Kmsdata?'
-tmux_type "$backup"
+expect "rehearse: the backup is asked" 'Where is the backup of Kmsdata?' &&
+	shows "$(basename "$backup")" "rehearse: the backup just made, on the medium, is offered"
 tmux_keys Enter
 expect "rehearse: how the password is given" 'How will you give' Enter
 expect "rehearse: the masked entry" 'The ORIGINAL alpha string:'
