@@ -7,6 +7,7 @@
 #define KMSRECOVER_ENGINE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "backup.h"
@@ -37,6 +38,16 @@ struct recovery {
 	char *backup;
 	struct backup_result staged;
 	int staged_ok;
+	/* What was staged: a backup file that comes back unchanged is not read again. */
+	struct {
+		dev_t dev;
+		ino_t ino;
+		off_t size;
+		struct timespec mtime;
+	} staged_from;
+	int prereq_again;   /* step P asked again (Back): an option's answer is shown, not taken */
+	int alpha_can_back; /* the password's first question may go back (step P) */
+	int alpha_choice;   /* the password's source chosen last (kept for Back) */
 
 	uint64_t files_before, bytes_before; /* Kmsdata before step 3 */
 	struct timespec down_since;
@@ -130,8 +141,10 @@ int prereq_run(struct recovery *r);
 int prereq_ask_alpha(struct recovery *r, int again);
 /* Runs the verifier, if any, on dir. 1 unlocks (or no verifier), 0 refused (noted), -1 failed (noted). */
 int prereq_verify_alpha(struct recovery *r, const char *dir);
-int prereq_backup(struct recovery *r);
-int prereq_passphrase(struct recovery *r);
+/* The backup's path. With can_back, Back returns STEP_GO_BACK. */
+int prereq_backup(struct recovery *r, int can_back);
+/* The backup's passphrase when it is encrypted. With can_back, Back returns STEP_GO_BACK. */
+int prereq_passphrase(struct recovery *r, int can_back);
 int prereq_passphrase_ask(struct recovery *r, struct fe_question *q);
 /* The gauge's label while the backup is read (step P, verify). */
 void prereq_progress_label(struct progress_ctx *ctx, struct recovery *r);
@@ -182,6 +195,12 @@ int task_disk_make(struct recovery *r);
 
 /* task-backup-where.c: where the backup goes, checked before the stop; NULL with *ret. */
 char *task_backup_where(struct recovery *r, int *ret);
+
+/*
+ * What a task or the recovery returns when the operator went back from its
+ * first question: the welcome screen is shown again (procedure.c).
+ */
+#define RUN_WELCOME STEP_GO_BACK
 
 /* tasks.c: a task other than the recovery, with the frontend already begun. */
 int task_dispatch(struct recovery *r, enum recovery_task task);

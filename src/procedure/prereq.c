@@ -23,28 +23,36 @@
 #include "utf8.h"
 #include "xmalloc.h"
 
-/* The backup's path: the option, or asked with the media's candidates. */
+/*
+ * The backup's path: the option, or asked with the media's candidates. The
+ * field holds what was given before (an answer refused, or the backup of
+ * an earlier pass through step P), so that nothing typed is lost.
+ */
 int
-prereq_backup(struct recovery *r)
+prereq_backup(struct recovery *r, int can_back)
 {
 	struct fe_question q = { 0 };
-	char **found = NULL, *answer = NULL, *cause = NULL;
+	char **found = NULL, *answer = NULL, *cause = NULL, *kept = NULL;
 	int reply = FE_OK;
 
 	q.key = "backup";
 	q.title = _("Where is the backup of Kmsdata?");
 	q.text = _("An archive (tar, tar.gz, zip, 7z, ...; also encrypted with openssl enc) or a "
 		   "folder holding the Kmsdata files of the original server.");
-	q.can_back = 0;
+	q.can_back = can_back;
+	if (r->prereq_again)
+		kept = xstrdup(r->backup != NULL ? r->backup : r->opt->backup);
 	for (;;) {
-		if (r->opt->backup != NULL && q.retry == 0)
+		if (r->opt->backup != NULL && q.retry == 0 && !r->prereq_again)
 			answer = xstrdup(r->opt->backup);
 		else {
 			if (found == NULL)
 				found = media_find_backups();
 			q.suggestions = (const char *const *)found;
 			/* One found: an empty answer (Enter) takes it. */
-			q.def_text = found[0] != NULL && found[1] == NULL ? found[0] : NULL;
+			q.def_text = kept != NULL                ? kept :
+			    found[0] != NULL && found[1] == NULL ? found[0] :
+								   NULL;
 			if ((reply = ask_text(r, &q, &answer)) != FE_OK)
 				break;
 		}
@@ -53,11 +61,15 @@ prereq_backup(struct recovery *r)
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
 		free(cause);
 		cause = NULL;
-		free(answer);
+		free(kept);
+		kept = answer;
 		answer = NULL;
 		q.retry++;
 	}
 	xfree_argv(found);
+	free(kept);
+	if (reply == FE_BACK)
+		return STEP_GO_BACK;
 	if (reply != FE_OK)
 		return ask_exit(reply, EXIT_BACKUP_UNUSABLE);
 	free(r->backup);
@@ -85,19 +97,24 @@ prereq_passphrase_ask(struct recovery *r, struct fe_question *q)
 	}
 	q->key = "backup-passphrase";
 	q->can_reveal = 1;
-	if ((reply = ask_secret(r, q, &r->passphrase)) != FE_OK)
+	secret_free(r->passphrase);
+	r->passphrase = NULL;
+	if ((reply = ask_secret(r, q, &r->passphrase)) == FE_BACK)
+		return STEP_GO_BACK;
+	if (reply != FE_OK)
 		return ask_exit(reply, EXIT_USAGE);
 	return -1;
 }
 
 int
-prereq_passphrase(struct recovery *r)
+prereq_passphrase(struct recovery *r, int can_back)
 {
 	struct fe_question q = { 0 };
 
 	if (r->backup_kind != BACKUP_ENCRYPTED)
 		return -1;
 	q.title = _("The backup is encrypted. Its passphrase:");
+	q.can_back = can_back;
 	return prereq_passphrase_ask(r, &q);
 }
 
@@ -123,8 +140,14 @@ prereq_alpha_source(struct recovery *r, int again, int *source)
 	q.choice_help = help;
 	q.choice_keys = keys;
 	q.nchoices = 2;
+	q.def = r->alpha_choice;
 	q.retry = again;
+	q.can_back = r->alpha_can_back;
 	reply = ask_choose(r, &q, source);
+	if (reply == FE_OK)
+		r->alpha_choice = *source;
+	if (reply == FE_BACK)
+		return STEP_GO_BACK;
 	return reply == FE_OK ? -1 : ask_exit(reply, again ? EXIT_FAILED : EXIT_USAGE);
 }
 
@@ -151,7 +174,10 @@ prereq_typed(struct recovery *r, int retry)
 	q.can_reveal = 1;
 	q.twice = r->profile->verify_argv == NULL;
 	q.retry = retry;
-	if ((reply = ask_secret(r, &q, &r->alpha)) != FE_OK)
+	q.can_back = 1;
+	if ((reply = ask_secret(r, &q, &r->alpha)) == FE_BACK)
+		return STEP_GO_BACK;
+	if (reply != FE_OK)
 		return ask_exit(reply, EXIT_USAGE);
 	prereq_alpha_from(r, "typed", NULL, xstrdup(_("typed")));
 	return -1;
@@ -161,7 +187,7 @@ static int
 prereq_disk(struct recovery *r, const char *path, int ask)
 {
 	struct fe_question q = { 0 };
-	char *found = NULL, *cause = NULL, *answer = NULL, *label, *escaped;
+	char *found = NULL, *cause = NULL, *answer = NULL, *typed = NULL, *label, *escaped;
 	int reply;
 
 	while (secret_from_startup_disk(path, r->profile->startup_disk_name, &r->alpha, &found,
@@ -174,9 +200,16 @@ prereq_disk(struct recovery *r, const char *path, int ask)
 		q.key = "startup-disk";
 		q.title = _("Where is the startup disk (the folder or the KMSPWD.INI file)?");
 		q.retry = answer != NULL;
+		q.can_back = 1;
+		/* What was typed stays in the field, to be corrected. */
+		q.def_text = answer;
+		reply = ask_text(r, &q, &typed);
 		free(answer);
-		answer = NULL;
-		if ((reply = ask_text(r, &q, &answer)) != FE_OK)
+		answer = typed;
+		typed = NULL;
+		if (reply == FE_BACK)
+			return STEP_GO_BACK;
+		if (reply != FE_OK)
 			return ask_exit(reply, EXIT_USAGE);
 		path = answer;
 	}
@@ -221,9 +254,14 @@ prereq_alpha_once(struct recovery *r, int again, int retry)
 	if (!again && retry == 0 && r->opt->startup_disk != NULL)
 		return prereq_disk(r, *r->opt->startup_disk != '\0' ? r->opt->startup_disk : NULL,
 		    0);
-	if ((ret = prereq_alpha_source(r, again || retry > 0, &source)) != -1)
-		return ret;
-	return source == 0 ? prereq_typed(r, retry) : prereq_disk(r, NULL, 1);
+	for (;;) {
+		if ((ret = prereq_alpha_source(r, again || retry > 0, &source)) != -1)
+			return ret;
+		ret = source == 0 ? prereq_typed(r, retry) : prereq_disk(r, NULL, 1);
+		/* Back from the entry: the source is asked again. */
+		if (ret != STEP_GO_BACK)
+			return ret;
+	}
 }
 
 /*
@@ -423,17 +461,100 @@ prereq_check_kmsdata(struct recovery *r)
 	return EXIT_FAILED;
 }
 
+/*
+ * The questions of step P in order, each with Back to the one before (the
+ * first one's Back leaves step P: the welcome screen again). An option that
+ * answered a question is not asked, until the operator comes back to it.
+ */
+static int
+prereq_questions(struct recovery *r)
+{
+	enum { AT_BACKUP, AT_PASSPHRASE, AT_ALPHA, AT_DONE } at = AT_BACKUP;
+	int ret = -1;
+
+	while (at != AT_DONE) {
+		switch (at) {
+		case AT_BACKUP:
+			if ((ret = prereq_backup(r, 1)) == -1)
+				at = AT_PASSPHRASE;
+			break;
+		case AT_PASSPHRASE:
+			if ((ret = prereq_passphrase(r, 1)) == -1)
+				at = AT_ALPHA;
+			else if (ret == STEP_GO_BACK) {
+				r->prereq_again = 1;
+				at = AT_BACKUP;
+				ret = -1;
+			}
+			break;
+		default:
+			r->alpha_can_back = 1;
+			ret = prereq_ask_alpha(r, 0);
+			r->alpha_can_back = 0;
+			if (ret == -1)
+				at = AT_DONE;
+			else if (ret == STEP_GO_BACK) {
+				r->prereq_again = 1;
+				at = r->backup_kind == BACKUP_ENCRYPTED &&
+					r->opt->passphrase_file == NULL ?
+				    AT_PASSPHRASE :
+				    AT_BACKUP;
+				ret = -1;
+			}
+			break;
+		}
+		if (ret != -1)
+			return ret;
+	}
+	return -1;
+}
+
+/*
+ * Whether the backup staged by an earlier pass through step P is the one
+ * named now, unchanged (a file: same inode, size and time of change; a
+ * folder is read again, its files may have changed), and still staged.
+ */
+static int
+prereq_staged_already(struct recovery *r)
+{
+	struct stat st;
+
+	if (!r->staged_ok || r->opt->dry_run || stat(r->backup, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_dev != r->staged_from.dev || st.st_ino != r->staged_from.ino ||
+	    st.st_size != r->staged_from.size || st.st_mtim.tv_sec != r->staged_from.mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != r->staged_from.mtime.tv_nsec)
+		return 0;
+	return kmsdata_sibling_exists(&r->kmsdata, r->journal->staged);
+}
+
 int
 prereq_run(struct recovery *r)
 {
+	struct stat st;
 	int ret;
 
-	if ((ret = prereq_check_kmsdata(r)) != -1 || (ret = prereq_backup(r)) != -1 ||
-	    (ret = prereq_passphrase(r)) != -1 || (ret = prereq_ask_alpha(r, 0)) != -1)
+	if ((ret = prereq_check_kmsdata(r)) != -1 || (ret = prereq_questions(r)) != -1)
 		return ret;
+	r->prereq_again = 1;
+	if (prereq_staged_already(r)) {
+		transcript_write(&r->transcript,
+		    "backup: staged already, unchanged: not read again");
+		if ((ret = prereq_check_staged(r)) != -1)
+			prereq_abandon(r);
+		return ret;
+	}
+	/* Another backup than the one staged: the old copy goes first. */
+	if (r->staged_ok)
+		prereq_abandon(r);
 	if ((ret = prereq_stage(r)) != -1 || (ret = prereq_check_staged(r)) != -1) {
 		prereq_abandon(r);
 		return ret;
+	}
+	if (stat(r->backup, &st) == 0) {
+		r->staged_from.dev = st.st_dev;
+		r->staged_from.ino = st.st_ino;
+		r->staged_from.size = st.st_size;
+		r->staged_from.mtime = st.st_mtim;
 	}
 	return -1;
 }

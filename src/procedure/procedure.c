@@ -106,6 +106,7 @@ static int
 procedure_new_run(struct recovery *r)
 {
 	char *path;
+	int ret;
 
 	journal_free(r->journal);
 	r->journal = journal_new(r->profile->state_dir);
@@ -129,26 +130,21 @@ procedure_new_run(struct recovery *r)
 	transcript_write(&r->transcript, "kmsrecover %s: recovery of %s, Kmsdata %s%s",
 	    PACKAGE_VERSION, r->profile->service_name, r->kmsdata.path,
 	    r->opt->dry_run ? " (dry run)" : "");
-	return finish_run(r, run_steps(r, STEP_P));
+	if ((ret = run_steps(r, STEP_P)) == RUN_WELCOME)
+		return ret;
+	return finish_run(r, ret);
 }
 
+/* The recovery chosen: an interrupted one first (resume, roll back), else a new run. */
 static int
-procedure_start(struct recovery *r)
+procedure_recover(struct recovery *r)
 {
 	char *cause = NULL;
-	int ret, first = STEP_P, task = TASK_RECOVER;
+	int ret, first = STEP_P;
 
-	recovery_note_profile(r);
-	if (kmsdata_open(&r->kmsdata, r->profile->kmsdata_path, &cause) != 0 ||
-	    recovery_state_dir(r->profile->state_dir, &cause) != 0) {
-		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
-		free(cause);
-		return EXIT_FAILED;
-	}
-	if ((ret = procedure_welcome(r, &task)) != -1)
-		return ret;
-	if (task != TASK_RECOVER)
-		return task_dispatch(r, (enum recovery_task)task);
+	/* (Back at the welcome screen: the journal of the run left is closed.) */
+	journal_free(r->journal);
+	r->journal = NULL;
 	ret = journal_load(r->profile->state_dir, &r->journal, &cause);
 	if (ret < 0) {
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
@@ -157,14 +153,38 @@ procedure_start(struct recovery *r)
 	}
 	if (ret == 1 && (ret = resume_from_journal(r, &first)) != -1)
 		return ret;
-	if (r->opt->resume || r->opt->rollback) {
-		if (r->journal == NULL) {
-			recovery_note(r, FE_ERROR_LEVEL, NULL, "%s",
-			    _("There is no interrupted recovery to resume or roll back."));
-			return EXIT_FAILED;
-		}
+	if ((r->opt->resume || r->opt->rollback) && r->journal == NULL) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s",
+		    _("There is no interrupted recovery to resume or roll back."));
+		return EXIT_FAILED;
 	}
 	return procedure_new_run(r);
+}
+
+static int
+procedure_start(struct recovery *r)
+{
+	char *cause = NULL;
+	int ret, task = TASK_RECOVER;
+
+	recovery_note_profile(r);
+	if (kmsdata_open(&r->kmsdata, r->profile->kmsdata_path, &cause) != 0 ||
+	    recovery_state_dir(r->profile->state_dir, &cause) != 0) {
+		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
+		free(cause);
+		return EXIT_FAILED;
+	}
+	/* Back from a task's first question comes here, to the welcome screen. */
+	do {
+		steps_view(r);
+		r->view.task_title = _("Recover the KM Server");
+		r->view.current = -1;
+		if ((ret = procedure_welcome(r, &task)) != -1)
+			return ret;
+		ret = task != TASK_RECOVER ? task_dispatch(r, (enum recovery_task)task) :
+					     procedure_recover(r);
+	} while (ret == RUN_WELCOME);
+	return ret;
 }
 
 int

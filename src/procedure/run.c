@@ -1,8 +1,8 @@
 /*
  * The runner: the only caller of the KB's steps (steps.c). It runs them in
  * the table's order from a given one, goes back a step when the operator
- * asks (dropping the staged copy when that takes it back to the
- * prerequisites), and stops at the first that ends the run.
+ * asks (back from the prerequisites' first question: to the welcome screen,
+ * the staged copy dropped), and stops at the first that ends the run.
  */
 #include "config.h"
 
@@ -19,11 +19,17 @@ run_steps(struct recovery *r, int first)
 			return EXIT_FAILED;
 		ret = steps_table[i].run(r);
 		if (ret == STEP_GO_BACK && i > STEP_P) {
+			/* The staged copy stays: step P does not read the same backup again. */
 			r->steps[i].state = FE_STEP_PENDING;
 			i--;
-			if (i == STEP_P && r->staged_ok)
-				(void)rollback_unstage(r);
 			continue;
+		}
+		if (ret == STEP_GO_BACK) {
+			/* Back from step P's first question: nothing is left behind. */
+			r->steps[i].state = FE_STEP_PENDING;
+			if (r->staged_ok)
+				(void)rollback_unstage(r);
+			return RUN_WELCOME;
 		}
 		if (ret != STEP_GO_ON) {
 			/* A step the operator declined did not fail: it was not run. */

@@ -381,8 +381,13 @@ task_rehearse(struct recovery *r)
 	      "on it, as a recovery would; the live service and Kmsdata are not "
 	      "touched."),
 	    NULL);
-	if ((ret = prereq_backup(r)) != -1 || (ret = prereq_passphrase(r)) != -1 ||
-	    (ret = prereq_ask_alpha(r, 0)) != -1)
+	do {
+		if ((ret = prereq_backup(r, 1)) == RUN_WELCOME)
+			return ret;
+		/* Back from the passphrase: the backup is asked again, as it was given. */
+		r->prereq_again = 1;
+	} while (ret == -1 && (ret = prereq_passphrase(r, 1)) == STEP_GO_BACK);
+	if (ret != -1 || (ret = prereq_ask_alpha(r, 0)) != -1)
 		goto out;
 	task_view_done(r, 0, 1);
 	task_view_show(r, 1, NULL, r->backup);

@@ -99,7 +99,7 @@ verify_run(struct profile *p, struct frontend *fe, const char *backup, const cha
 		free(cause);
 		return EXIT_FAILED;
 	}
-	if (prereq_backup(&r) == -1 && prereq_passphrase(&r) == -1) {
+	if (prereq_backup(&r, 0) == -1 && prereq_passphrase(&r, 0) == -1) {
 		bo.source = r.backup;
 		bo.passphrase = r.passphrase;
 		bo.iterations = p->iterations;

@@ -300,9 +300,10 @@ wizard_progress(struct frontend *fe, const char *label, const struct progress_st
 	double now;
 	int paint = 0, r;
 
-	if (w->lost || w->quit)
+	if (w->lost)
 		return 1;
-	if (!w->active)
+	/* After a quit, the work left is the engine's clean-up: it is not stopped. */
+	if (!w->active || w->quit)
 		return 0;
 	if (w->gauge == NULL)
 		w->gauge = curses_gauge_new();

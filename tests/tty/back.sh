@@ -1,0 +1,93 @@
+#!/bin/sh
+# Back on every screen of the prerequisites, in the wizard (tmux), and
+# nothing typed is lost: a backup path refused stays in its field to be
+# corrected; Esc (or the Back button) at the backup question goes back to
+# the welcome screen, at the password's source to the backup question (its
+# path kept), at the masked entry to the source; the source chosen is kept.
+# Back from step 1 to the prerequisites does not read the same backup again
+# (the staged copy is kept: same inode, the transcript says so). Quitting
+# then leaves nothing behind: no staged copy, Kmsdata and the service as
+# they were.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/tty/lib.sh"
+
+shows() { like "$T/screen" "$1" "$2" || tty_diag "$T/screen"; }
+then_shell() { printf ' 2>%s; echo $? >%s; exec env PS1=%s sh -i' "$(q "$1.err")" "$(q "$1")" "'$ '"; }
+
+D=$T/back
+name=back
+broken=
+tmux_start "$(q "$KMSRECOVER") demo --dir $(q "$D")$(then_shell "$D.exit")"
+expect "welcome" 'kmsrecover - MSExchangeKMS - Welcome' Enter
+expect "the backup is asked" 'Where is the backup of Kmsdata?' &&
+	shows '< Next >   < Back >' "the backup question offers Back"
+tree_digest "$D/server/Kmsdata" >"$T/kmsdata.before"
+
+# A path refused stays in the field.
+tmux_keys C-u
+tmux_type "$D/no-such-backup.tgz"
+tmux_keys Enter
+expect "a backup that is not there is refused" 'Cannot find' Enter
+expect "the backup is asked again" 'Where is the backup of Kmsdata?' &&
+	shows 'no-such-backup.tgz' "the refused path is still in the field, to be corrected"
+
+# Esc at the backup question: the welcome screen again.
+tmux_keys Escape
+expect "Esc at the backup question goes back to the welcome screen" \
+	'kmsrecover - MSExchangeKMS - Welcome' Enter
+expect "Next asks the backup again" 'Where is the backup of Kmsdata?' &&
+	shows 'media/backup-disk/kmsdata-backup.tar.gz' "the backup on the media is offered again"
+tmux_keys Enter
+expect "the password's source is asked" 'How will you give' &&
+	shows '< Back >' "the source question offers Back"
+tmux_keys Escape
+expect "Esc at the source: the backup question again" 'Where is the backup of Kmsdata?' &&
+	shows 'kmsdata-backup.tar.gz ]' "the backup given is kept in the field"
+tmux_keys Enter
+expect "the source again" 'How will you give' Enter
+expect "the masked entry" 'The ORIGINAL alpha string:'
+tmux_keys Escape
+expect "Esc at the masked entry: the source again" 'How will you give' Down Enter
+
+# The startup disk chosen: the backup is read and checked, then step 1.
+expect "the NEW alpha string warning after the staging" 'NEW alpha string' Enter
+expect "step 1" 'Step 1 of 7: Check the reinstalled KM Server'
+staged=$(find "$D/server" -maxdepth 1 -name 'Kmsdata.staged-*' | head -1)
+[ -n "$staged" ]
+ok $? "the backup is staged"
+inode=$(stat -c %i "$staged" 2>/dev/null)
+reads=$(grep -c 'backup staged:' "$D"/state/transcript-*.log 2>/dev/null)
+is "$reads" 1 "the transcript says the backup was read once"
+
+# Back from step 1: the prerequisites again, everything as it was given.
+tmux_keys Escape
+expect "Esc at step 1: the prerequisites again" 'Where is the backup of Kmsdata?' &&
+	shows 'kmsdata-backup.tar.gz ]' "the backup given is still in the field"
+tmux_keys Enter
+expect "the source is asked" 'How will you give' &&
+	shows '\(\*\) Read the startup disk' "the source chosen before (the startup disk) is the one selected"
+tmux_keys Enter
+expect "step 1 again, straight away" 'NEW alpha string' Enter
+expect "step 1" 'Step 1 of 7: Check the reinstalled KM Server'
+is "$(grep -c 'backup staged:' "$D"/state/transcript-*.log 2>/dev/null)" 1 \
+	"the same backup was not read again"
+like "$(ls "$D"/state/transcript-*.log | head -1)" 'staged already, unchanged: not read again' \
+	"the transcript says why"
+is "$(stat -c %i "$staged" 2>/dev/null)" "$inode" "the staged copy is the one of the first pass"
+
+# Quit: nothing is left behind.
+tmux_keys F10
+expect "F10 asks first" 'Quit kmsrecover now?' q
+expect "where things stand" 'Nothing has been changed yet' Enter
+expect "the summary" 'The recovery did not complete' Enter
+wait_file "$D.exit" >/dev/null 2>&1
+is "$(cat "$D.exit" 2>/dev/null)" 1 "quit exits 1"
+[ -z "$(find "$D/server" -maxdepth 1 -name 'Kmsdata.staged-*')" ]
+ok $? "no staged copy is left"
+tree_digest "$D/server/Kmsdata" | cmp -s - "$T/kmsdata.before"
+ok $? "Kmsdata is as it was"
+"$KMSIM" status --run "$D/server/run" >/dev/null 2>&1
+ok $? "the service still runs"
+"$KMSIM" stop --run "$D/server/run" >/dev/null 2>&1
+
+done_testing
