@@ -18,6 +18,7 @@
 #   wait_file FILE [SECONDS] until FILE exists and is not empty
 #   tmux_resize COLS LINES   resize the window (the program gets SIGWINCH)
 #   wait_frame [SECONDS]     until the wizard's panes fill the window as it is now
+#   boxes_intact FILE        every box on such a screen whole (needs perl)
 #
 # wait_for and wait_gone poll capture-pane every 0.1 s, never sleep blind,
 # and on a timeout print the last screen as TAP diagnostics and return 1.
@@ -279,6 +280,67 @@ screens_fit() {
 	mkdir -p "$T/kept"
 	mv "$@" "$T/kept/" 2>/dev/null || true
 	return $_bad
+}
+
+# boxes_intact FILE: (perl) every box has its four corners and its vertical edges
+# in the same display columns on every row. Where a box is drawn over the
+# panes (a dialog), that box is checked; otherwise the panes.
+boxes_intact() {
+	perl -CSD -Mutf8 -e '
+	my @rows;
+	while (my $line = <STDIN>) {
+		chomp $line;
+		my @cells;
+		for my $c (split //, $line) {
+			next if $c =~ /\p{Mn}/;
+			push @cells, $c;
+			push @cells, "" if $c =~ /[\p{Ea=W}\p{Ea=F}]/;
+		}
+		push @rows, \@cells;
+	}
+	my $at = sub { my ($r, $c) = @_; $rows[$r] && defined $rows[$r][$c] ? $rows[$r][$c] : " " };
+	my (@boxes, $bad);
+	for my $r (0 .. $#rows) {
+		for my $c (0 .. $#{ $rows[$r] }) {
+			next unless $rows[$r][$c] eq "┌";
+			my $e = $c + 1;
+			$e++ while $e <= $#{ $rows[$r] } && $rows[$r][$e] ne "┐";
+			push @boxes, [$r, $c, $e];
+		}
+	}
+	my @over = grep { $_->[0] > 1 } @boxes;
+	@boxes = @over if @over;
+	# A box drawn over part of another hides that part: the first pass
+	# finds the boxes whole on their own, the second lets them cover.
+	my (@whole, %why);
+	my $covered = sub {
+		my ($y, $x) = @_;
+		for my $w (@whole) { return 1 if $y >= $w->[0] && $y <= $w->[3] && $x >= $w->[1] && $x <= $w->[2] }
+		return 0;
+	};
+	for my $pass (1, 2) {
+		for my $b (@boxes) {
+			my ($r, $c, $e) = @$b;
+			next if $pass == 2 && !exists $why{"@$b"};
+			delete $why{"@$b"};
+			if ($at->($r, $e) ne "┐") { $why{"@$b"} = "row $r: a box at column $c has no top right corner"; next }
+			my $y = $r + 1;
+			for (; $y <= $#rows; $y++) {
+				my ($l, $rt) = ($at->($y, $c), $at->($y, $e));
+				last if $l eq "└" && $rt eq "┘";
+				next if ($l eq "│" || ($pass == 2 && $covered->($y, $c))) &&
+				    ($rt eq "│" || ($pass == 2 && $covered->($y, $e)));
+				$why{"@$b"} = sprintf "row %d: the box from row %d, columns %d-%d, is broken (\"%s\" and \"%s\")",
+				    $y, $r, $c, $e, $l, $rt;
+				last;
+			}
+			$why{"@$b"} //= "row $r: a box at column $c has no bottom" if $y > $#rows;
+			push @whole, [$r, $c, $e, $y] unless exists $why{"@$b"};
+		}
+	}
+	print "$_\n" for values %why;
+	exit(%why ? 1 : 0);
+	' <"$1"
 }
 
 # After a wait has failed, a scenario's later waits fail at once: one

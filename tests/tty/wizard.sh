@@ -302,7 +302,7 @@ expect "resize: step 2" 'Step 2 of 7: Stop the KM Server service' Enter
 expect "resize: step 3" 'Move the files out of Kmsdata?'
 server_state "$D" >"$T/resize.before"
 tmux_resize 60 20
-expect "resize: at 60x20, what size is needed" 'at least 80x24' &&
+expect "resize: at 60x20, what size is needed" 'at least 76x20' &&
 	shows 'F10 to quit' "resize: and how to get out"
 keep too-small
 tmux_keys y Enter

@@ -5,10 +5,16 @@
  *
  *   Reading and verifying the backup
  *   [#################                 45%                               ]
- *   Files: 120 of 400        Data: 12.5 MiB of 40.0 MiB
- *   Rate: 5.1 MiB/s          Time left: 0:06
+ *   Files: 120 of 400     Data: 12.5 MiB of 40.0 MiB
+ *   Rate: 5.1 MiB/s       Time left: 0:06
  *   File: .../kmsdata/Kmsmdb.edb
  *                              < Stop >
+ *
+ * The counts stand in two columns where their longest forms fit side by
+ * side, else each on a line of its own: a number is never cut. The rate
+ * and the time left count only the time the work ran: while a box is open
+ * over the gauge (Stop?, F1, F2) the work waits for it, and so does the
+ * gauge's clock (curses_gauge_hold).
  *
  * The engine calls progress() as often as it likes; the wizard draws at
  * most ten times a second (gauge_update says when the numbers changed
@@ -26,13 +32,14 @@
 #include "wizard.h"
 #include "xmalloc.h"
 
-#define CURSES_GAUGE_ROWS 7
+#define CURSES_GAUGE_ROWS 7 /* label, bar, two rows of counts, file, blank, buttons */
 
 struct curses_gauge {
 	char *label;
 	struct progress_state s;
 	char *current; /* escaped */
 	double start;  /* when this label's work began */
+	double held;   /* seconds since then the work waited for the operator */
 	uint64_t start_bytes;
 	struct curses_buttons buttons;
 	struct curses_widget widget;
@@ -89,6 +96,7 @@ curses_gauge_update(struct curses_gauge *g, const char *label, const struct prog
 		free(g->label);
 		g->label = xstrdup(label);
 		g->start = curses_widget_now();
+		g->held = 0;
 		g->start_bytes = s->bytes_done;
 		fresh = 1;
 	}
@@ -102,6 +110,14 @@ curses_gauge_update(struct curses_gauge *g, const char *label, const struct prog
 		g->current = xstrdup("");
 	}
 	return fresh || (s->bytes_total > 0 && s->bytes_done == s->bytes_total);
+}
+
+/* The work waited secs seconds for the operator: not part of its rate. */
+void
+curses_gauge_hold(struct curses_gauge *g, double secs)
+{
+	if (g != NULL && secs > 0)
+		g->held += secs;
 }
 
 /* "12.5 MiB": binary units, one decimal past KiB. */
@@ -175,55 +191,142 @@ curses_gauge_bar(struct wizard *w, const struct curses_gauge *g, int y, int x, i
 	}
 }
 
-/* "Files: 120 of 400    Data: 12.5 MiB of 40.0 MiB" */
-static void
-curses_gauge_counts(const struct curses_gauge *g, int y, int x, int width)
-{
-	char done[32], total[32], *files, *data;
+/* The gauge's four counts, as they read now. */
+struct curses_gauge_counts {
+	char *files, *data, *rate, *left;
+};
 
-	if (g->s.files_total > 0)
-		files = xasprintf(_("Files: %llu of %llu"), (unsigned long long)g->s.files_done,
-		    (unsigned long long)g->s.files_total);
-	else
-		files = xasprintf(_("Files: %llu"), (unsigned long long)g->s.files_done);
-	curses_gauge_bytes(g->s.bytes_done, done, sizeof done);
-	curses_gauge_bytes(g->s.bytes_total, total, sizeof total);
-	if (g->s.bytes_total > 0)
-		data = xasprintf(_("Data: %s of %s"), done, total);
-	else
-		data = xasprintf(_("Data: %s"), done);
-	curses_put(y, x, width / 2 - 1, files, A_NORMAL);
-	curses_put(y, x + width / 2, width - width / 2, data, A_NORMAL);
-	free(files);
-	free(data);
+static char *
+curses_gauge_files_text(uint64_t done, uint64_t total)
+{
+	if (total > 0)
+		return xasprintf(_("Files: %llu of %llu"), (unsigned long long)done,
+		    (unsigned long long)total);
+	return xasprintf(_("Files: %llu"), (unsigned long long)done);
 }
 
-/* "Rate: 5.1 MiB/s    Time left: 0:06" */
-static void
-curses_gauge_rate(const struct curses_gauge *g, int y, int x, int width)
+static char *
+curses_gauge_data_text(uint64_t done, uint64_t total)
 {
-	double elapsed = curses_widget_now() - g->start, rate = 0;
-	char r[32], left[32], *a, *b;
+	char d[32], t[32];
 
-	if (elapsed >= 1 && g->s.bytes_done > g->start_bytes)
-		rate = (double)(g->s.bytes_done - g->start_bytes) / elapsed;
+	curses_gauge_bytes(done, d, sizeof d);
+	curses_gauge_bytes(total, t, sizeof t);
+	if (total > 0)
+		return xasprintf(_("Data: %s of %s"), d, t);
+	return xasprintf(_("Data: %s"), d);
+}
+
+/* The bytes a second since this work began, the time it waited left out; 0 when not known. */
+static double
+curses_gauge_speed(const struct curses_gauge *g)
+{
+	double ran = curses_widget_now() - g->start - g->held;
+
+	if (ran >= 1 && g->s.bytes_done > g->start_bytes)
+		return (double)(g->s.bytes_done - g->start_bytes) / ran;
+	return 0;
+}
+
+static void
+curses_gauge_counts_make(const struct curses_gauge *g, struct curses_gauge_counts *c)
+{
+	double rate = curses_gauge_speed(g);
+	char r[32], left[32];
+
+	c->files = curses_gauge_files_text(g->s.files_done, g->s.files_total);
+	c->data = curses_gauge_data_text(g->s.bytes_done, g->s.bytes_total);
 	if (rate > 0) {
 		curses_gauge_bytes((uint64_t)rate, r, sizeof r);
-		a = xasprintf(_("Rate: %s/s"), r);
+		c->rate = xasprintf(_("Rate: %s/s"), r);
 	} else
-		a = xstrdup(_("Rate: measuring"));
+		c->rate = xstrdup(_("Rate: measuring"));
 	if (rate > 0 && g->s.bytes_total > g->s.bytes_done) {
 		curses_gauge_time((double)(g->s.bytes_total - g->s.bytes_done) / rate, left,
 		    sizeof left);
-		b = xasprintf(_("Time left: %s"), left);
+		c->left = xasprintf(_("Time left: %s"), left);
 	} else if (g->s.bytes_total > 0 && g->s.bytes_done >= g->s.bytes_total)
-		b = xasprintf(_("Time left: %s"), "0:00");
+		c->left = xasprintf(_("Time left: %s"), "0:00");
 	else
-		b = xstrdup(_("Time left: not known yet"));
-	curses_put(y, x, width / 2 - 1, a, A_NORMAL);
-	curses_put(y, x + width / 2, width - width / 2, b, A_NORMAL);
-	free(a);
-	free(b);
+		c->left = xstrdup(_("Time left: not known yet"));
+}
+
+static void
+curses_gauge_counts_free(struct curses_gauge_counts *c)
+{
+	free(c->files);
+	free(c->data);
+	free(c->rate);
+	free(c->left);
+}
+
+static int
+curses_gauge_wider(int a, char *s)
+{
+	int w = (int)width_of(s);
+
+	free(s);
+	return w > a ? w : a;
+}
+
+/*
+ * Where the second column starts: after the widest the first column's
+ * texts can be during this work, if the widest the second's can be fits
+ * after it; 0 when they do not fit side by side. The widest forms are
+ * the texts with the totals (and the longest rate and time) in them, so
+ * the columns stay put while the numbers grow.
+ */
+static int
+curses_gauge_column(const struct curses_gauge *g, int width)
+{
+	uint64_t files = g->s.files_total > g->s.files_done ? g->s.files_total : g->s.files_done;
+	uint64_t bytes = g->s.bytes_total > g->s.bytes_done ? g->s.bytes_total : g->s.bytes_done;
+	int left = 0, right = 0, col;
+
+	left = curses_gauge_wider(left, curses_gauge_files_text(files, g->s.files_total));
+	left = curses_gauge_wider(left, xasprintf(_("Rate: %s/s"), "1023.9 MiB"));
+	left = curses_gauge_wider(left, xstrdup(_("Rate: measuring")));
+	right = curses_gauge_wider(right, curses_gauge_data_text(bytes, g->s.bytes_total));
+	right = curses_gauge_wider(right, xasprintf(_("Time left: %s"), "99:59:59"));
+	right = curses_gauge_wider(right, xstrdup(_("Time left: not known yet")));
+	col = left + 3 > width / 2 ? left + 3 : width / 2;
+	if (col + right > width)
+		col = left + 2;
+	return col + right <= width ? col : 0;
+}
+
+/* The counts' rows: 2 in two columns, else 4. */
+static int
+curses_gauge_count_rows(const struct curses_gauge *g, int width)
+{
+	return curses_gauge_column(g, width) > 0 ? 2 : 4;
+}
+
+/*
+ *   Files: 120 of 400     Data: 12.5 MiB of 40.0 MiB
+ *   Rate: 5.1 MiB/s       Time left: 0:06
+ * or each on a line of its own. Returns the rows used.
+ */
+static int
+curses_gauge_counts(const struct curses_gauge *g, int y, int x, int width)
+{
+	struct curses_gauge_counts c;
+	int col = curses_gauge_column(g, width);
+
+	curses_gauge_counts_make(g, &c);
+	if (col > 0) {
+		curses_put(y, x, col - 1, c.files, A_NORMAL);
+		curses_put(y, x + col, width - col, c.data, A_NORMAL);
+		curses_put(y + 1, x, col - 1, c.rate, A_NORMAL);
+		curses_put(y + 1, x + col, width - col, c.left, A_NORMAL);
+	} else {
+		curses_put(y, x, width, c.files, A_NORMAL);
+		curses_put(y + 1, x, width, c.data, A_NORMAL);
+		curses_put(y + 2, x, width, c.rate, A_NORMAL);
+		curses_put(y + 3, x, width, c.left, A_NORMAL);
+	}
+	curses_gauge_counts_free(&c);
+	return col > 0 ? 2 : 4;
 }
 
 /* "File: …/end/of/the/path": cut from the left, never inside a glyph. */
@@ -242,14 +345,15 @@ curses_gauge_draw(struct wizard *w, struct curses_widget *wd)
 	struct curses_gauge *g = wd->data;
 	const struct curses_rect *r = &w->foot;
 
-	if (r->h < CURSES_GAUGE_ROWS)
+	int y;
+
+	if (r->h < curses_gauge_height(w, wd, r->w))
 		return;
 	curses_put(r->y, r->x, r->w, g->label, w->looks[CL_HEADING]);
 	curses_gauge_bar(w, g, r->y + 1, r->x, r->w);
-	curses_gauge_counts(g, r->y + 2, r->x, r->w);
-	curses_gauge_rate(g, r->y + 3, r->x, r->w);
-	if (*g->current != '\0')
-		curses_gauge_file(g, r->y + 4, r->x, r->w);
+	y = r->y + 2 + curses_gauge_counts(g, r->y + 2, r->x, r->w);
+	if (*g->current != '\0' && y < r->y + r->h - 1)
+		curses_gauge_file(g, y, r->x, r->w);
 	curses_buttons_draw(w, &g->buttons, r->y + r->h - 1, r->x, r->w, 1);
 	w->hints.stop = 1;
 }
@@ -266,11 +370,11 @@ curses_gauge_key(struct wizard *w, struct curses_widget *wd, enum curses_action 
 	return CURSES_PASS;
 }
 
+/* Its rows; the blank one before the button goes when the pane's text needs it. */
 static int
 curses_gauge_height(struct wizard *w, struct curses_widget *wd, int width)
 {
-	(void)w;
-	(void)wd;
-	(void)width;
-	return CURSES_GAUGE_ROWS;
+	struct curses_gauge *g = wd->data;
+
+	return CURSES_GAUGE_ROWS - 2 + curses_gauge_count_rows(g, width) - (w->foot_tight ? 1 : 0);
 }

@@ -12,8 +12,11 @@
  *   +--------------------+ +--------------------------------------------+
  *    F1 Help  F2 Transcript  F10 Quit  (also Esc 1, 2, 0)  Tab Move ...
  *
- * A larger terminal gives the panes the room; below 80x24 only the "too
- * small" screen is drawn, here and nowhere else. Also the drawing helpers
+ * A larger terminal gives the panes the room (the step list up to what its
+ * longest title needs); a smaller one, down to 76x20, shortens the step
+ * list to the steps around the current one, and the key bar keeps its
+ * essential keys. Below that only the "too small" screen is drawn, here
+ * and nowhere else. Also the drawing helpers
  * every widget uses: clipped text by display width, frames.
  */
 #include "config.h"
@@ -127,14 +130,19 @@ curses_layout_too_small(void)
 static void
 curses_layout_draw_too_small(struct wizard *w)
 {
-	char *text, **lines;
+	char *text, *line, **lines;
 	size_t n, i;
 	int y;
 
-	/* TRANSLATORS: shown on a terminal below 80x24; keep "at least %dx%d" short. */
-	text = xasprintf(_("This terminal is %dx%d; kmsrecover needs at least %dx%d.\n"
+	/* TRANSLATORS: shown on a terminal below 76x20; keep "at least %dx%d" short. */
+	line = xasprintf(_("This terminal is %dx%d; kmsrecover needs at least %dx%d.\n"
 			   "Make the window larger, or press F10 to quit."),
 	    COLS, LINES, CURSES_MIN_COLS, CURSES_MIN_LINES);
+	/* TRANSLATORS: after "... press F10 to quit." on the "too small" screen. */
+	text = xasprintf("%s\n%s", line,
+	    _("Or run kmsrecover again with --frontend text: it asks its questions line by "
+	      "line and works on any terminal."));
+	free(line);
 	lines = width_wrap(text, COLS > 2 ? (size_t)COLS - 2 : 1, &n);
 	y = (LINES - (int)n) / 2;
 	if (y < 1)
@@ -244,22 +252,64 @@ curses_layout_step(struct wizard *w, size_t i, int y, int x, int width, int two)
 	free(name);
 }
 
+/*
+ * The step list: each step on two lines (its name, then its state) where
+ * they all fit; else, as many as fit on two lines each, around the current
+ * step, the frame saying that there are more above or below; and only on a
+ * screen too low even for that, one line each.
+ */
 static void
 curses_layout_steps(struct wizard *w, const struct curses_rect *r)
 {
-	int inner = r->h - 2, two, y;
+	int inner = r->h - 2, two, y, shown, first, cur;
 	size_t i, n;
 
 	curses_frame(r, _("Steps"), A_NORMAL);
 	if (w->view == NULL || w->view->steps == NULL)
 		return;
 	n = w->view->nsteps;
-	two = (int)(2 * n) <= inner;
+	two = inner >= 2 * 4 || (int)(2 * n) <= inner;
+	shown = two ? inner / 2 : inner;
+	if (shown > (int)n)
+		shown = (int)n;
+	cur = w->view->current < 0 ? 0 : w->view->current;
+	/* The current step in view, with the one after it where there is room. */
+	first = cur + 2 - shown;
+	if (first > (int)n - shown)
+		first = (int)n - shown;
+	if (first < 0)
+		first = 0;
 	y = r->y + 1;
-	for (i = 0; i < n && y + (two ? 1 : 0) < r->y + r->h - 1; i++) {
+	for (i = (size_t)first; i < (size_t)(first + shown); i++) {
 		curses_layout_step(w, i, y, r->x + 1, r->w - 2, two);
 		y += two ? 2 : 1;
 	}
+	if (first > 0)
+		curses_put(r->y, r->x + r->w - 5, 3, "...", w->looks[CL_DIM]);
+	if (first + shown < (int)n)
+		curses_put(r->y + r->h - 1, r->x + r->w - 5, 3, "...", w->looks[CL_DIM]);
+}
+
+/* The step list's width: what its longest name needs, within the room the pane leaves. */
+static int
+curses_layout_steps_width(const struct wizard *w)
+{
+	int base = COLS * 3 / 10, most, need = 0, nw;
+	size_t i;
+	char *name;
+
+	base = base < 24 ? 24 : (base > 36 ? 36 : base);
+	/* The main pane keeps at least 56 columns, and the step list two fifths at most. */
+	most = COLS * 2 / 5 < COLS - 56 ? COLS * 2 / 5 : COLS - 56;
+	for (i = 0; w->view != NULL && w->view->steps != NULL && i < w->view->nsteps; i++) {
+		name = xasprintf("> %s %s", w->view->steps[i].id, gettext(w->view->steps[i].title));
+		nw = (int)width_of(name) + 3; /* its frame, and a blank before the right one */
+		need = nw > need ? nw : need;
+		free(name);
+	}
+	if (need > most)
+		need = most;
+	return need > base ? need : base;
 }
 
 /* Adds a paragraph (text and label escaped, taken over); its index, or -1 when full. */
@@ -590,51 +640,6 @@ curses_layout_pane(struct wizard *w, const struct curses_rect *r)
 		    w->looks[CL_DIM]);
 }
 
-/* One "key label" pair of the hint line; returns the new x, or -1 when full. */
-static int
-curses_layout_hint(struct wizard *w, int x, const char *key, const char *label)
-{
-	int kw = (int)width_of(key), lw = (int)width_of(label);
-
-	if (x + kw + (kw > 0 ? 1 : 0) + lw + 1 > COLS)
-		return -1;
-	if (kw > 0) {
-		curses_put(LINES - 1, x, kw, key, w->looks[CL_HINT_KEY]);
-		x += kw + 1;
-	}
-	curses_put(LINES - 1, x, lw, label, A_NORMAL);
-	return x + lw + 2;
-}
-
-void
-curses_layout_hints(struct wizard *w)
-{
-	const struct {
-		int on;
-		const char *key, *label;
-	} h[] = {
-		/* TRANSLATORS: the key hint line: "F1 Help  F2 Transcript  F10 Quit ..."; keep each short. */
-		{ 1, "F1", _("Help") },
-		{ 1, "F2", _("Transcript") },
-		/* TRANSLATORS: on the first screen: F3 chooses the language; keep it short. */
-		{ w->hints.language, "F3", _("Language") },
-		{ 1, "F10", _("Quit") },
-		/* TRANSLATORS: reminds that Esc then 1, 2 or 0 does what F1, F2, F10 do (and 3, F3,
-		 * on the first screen). */
-		{ 1, "", w->hints.language ? _("(also Esc 1, 2, 3, 0)") : _("(also Esc 1, 2, 0)") },
-		{ w->hints.stop, "Ctrl-C", _("Stop") },
-		{ w->hints.reveal, "F4", _("Show/hide") },
-		{ w->hints.back, "Esc", _("Back") },
-		{ w->hints.move, "Tab", _("Move") },
-	};
-	size_t i;
-	int x = 1;
-
-	for (i = 0; i < sizeof h / sizeof h[0] && x >= 0; i++)
-		if (h[i].on)
-			x = curses_layout_hint(w, x, h[i].key, h[i].label);
-}
-
 void
 curses_layout_draw(struct wizard *w)
 {
@@ -647,8 +652,7 @@ curses_layout_draw(struct wizard *w)
 		curses_layout_draw_too_small(w);
 		return;
 	}
-	sw = COLS * 3 / 10;
-	sw = sw < 24 ? 24 : (sw > 36 ? 36 : sw);
+	sw = curses_layout_steps_width(w);
 	steps.y = pane.y = 1;
 	steps.h = pane.h = LINES - 2;
 	steps.x = 0;

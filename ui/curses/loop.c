@@ -1,7 +1,7 @@
 /*
  * The one loop every screen of the wizard runs in (wizard.h). It repaints
- * everything from state before each key, so a resize (KEY_RESIZE) or
- * Ctrl-L anywhere is only a redraw; it hands each key to the widget on
+ * everything from state (the key bar at the foot too) before each key, so
+ * a resize (KEY_RESIZE) or Ctrl-L anywhere is only a redraw; it hands each key to the widget on
  * top, and what no widget takes to the wizard's global keys (w->global:
  * F1 help, F2 transcript, F10 quit, the pane's PgUp/PgDn); it hears Ctrl-C
  * and a lost terminal. While work runs, curses_loop_poll takes the keys
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "width.h"
 #include "wizard.h"
 
 #define LOOP_WAIT_MS 250   /* the loop looks at the signal flags this often */
@@ -45,6 +46,77 @@ loop_draw_idle(struct wizard *w)
 		    w->looks[CL_DIM]);
 }
 
+/* The width of one "key label" pair of the hint line, with the two blanks after it. */
+static int
+loop_bar_width(const char *key, const char *label)
+{
+	int kw = (int)width_of(key);
+
+	return kw + (kw > 0 ? 1 : 0) + (int)width_of(label) + 2;
+}
+
+static int
+loop_bar_pair(struct wizard *w, int x, const char *key, const char *label)
+{
+	int kw = (int)width_of(key), lw = (int)width_of(label);
+
+	if (kw > 0) {
+		curses_put(LINES - 1, x, kw, key, w->looks[CL_HINT_KEY]);
+		x += kw + 1;
+	}
+	curses_put(LINES - 1, x, lw, label, A_NORMAL);
+	return x + lw + 2;
+}
+
+/*
+ * The key bar. Where not all fit, those least needed give way first (the
+ * Esc twins' reminder, then F2, F4, F3), never the keys that move on, go
+ * back, stop or quit; those that stay keep their order.
+ */
+static void
+loop_draw_bar(struct wizard *w)
+{
+	const struct {
+		int on;
+		int rank; /* the order they give way in: the highest first */
+		const char *key, *label;
+	} h[] = {
+		/* TRANSLATORS: the key hint line: "F1 Help  F2 Transcript  F10 Quit ..."; keep each short. */
+		{ 1, 2, "F1", _("Help") },
+		{ 1, 5, "F2", _("Transcript") },
+		/* TRANSLATORS: on the first screen: F3 chooses the language; keep it short. */
+		{ w->hints.language, 3, "F3", _("Language") },
+		{ 1, 0, "F10", _("Quit") },
+		/* TRANSLATORS: reminds that Esc then 1, 2 or 0 does what F1, F2, F10 do (and 3, F3,
+		 * on the first screen). */
+		{ 1, 6, "",
+		    w->hints.language ? _("(also Esc 1, 2, 3, 0)") : _("(also Esc 1, 2, 0)") },
+		{ w->hints.stop, 0, "Ctrl-C", _("Stop") },
+		{ w->hints.reveal, 4, "F4", _("Show/hide") },
+		{ w->hints.back, 1, "Esc", _("Back") },
+		{ w->hints.move, 1, "Tab", _("Move") },
+	};
+	enum { NH = sizeof h / sizeof h[0] };
+	int keep[NH], used = 1, rank, x = 1;
+	size_t i;
+
+	for (i = 0; i < NH; i++) {
+		keep[i] = h[i].on;
+		if (keep[i])
+			used += loop_bar_width(h[i].key, h[i].label);
+	}
+	/* The last pair needs no blanks after it. */
+	for (rank = 6; rank >= 0 && used - 2 > COLS; rank--)
+		for (i = NH; i-- > 0 && used - 2 > COLS;)
+			if (keep[i] && h[i].rank == rank) {
+				keep[i] = 0;
+				used -= loop_bar_width(h[i].key, h[i].label);
+			}
+	for (i = 0; i < NH; i++)
+		if (keep[i] && x + loop_bar_width(h[i].key, h[i].label) - 2 <= COLS)
+			x = loop_bar_pair(w, x, h[i].key, h[i].label);
+}
+
 void
 curses_loop_draw(struct wizard *w)
 {
@@ -61,7 +133,7 @@ curses_loop_draw(struct wizard *w)
 	else if (!small)
 		loop_draw_idle(w);
 	if (!small)
-		curses_layout_hints(w);
+		loop_draw_bar(w);
 	for (i = 0; i < w->noverlays && !small; i++)
 		w->overlays[i]->draw(w, w->overlays[i]);
 	if (w->cursor_y >= 0 && w->cursor_y < LINES && w->cursor_x < COLS) {

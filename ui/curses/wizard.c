@@ -317,6 +317,9 @@ wizard_progress(struct frontend *fe, const char *label, const struct progress_st
 	now = curses_widget_now();
 	if (now - w->last_poll >= WIZARD_POLL_EVERY) {
 		r = curses_loop_poll(w, gw);
+		/* A box opened meanwhile (Stop?, F1, F2) held the work: and the gauge's clock. */
+		curses_gauge_hold(w->gauge, curses_widget_now() - now);
+		now = curses_widget_now();
 		w->last_poll = now;
 		w->unwinding = 0;
 		if (r < 0)
@@ -332,6 +335,7 @@ static void
 wizard_note(struct frontend *fe, enum fe_level level, const char *text, const char *detail)
 {
 	struct wizard *w = wizard_of(fe);
+	double since;
 
 	if (text == NULL)
 		return;
@@ -356,7 +360,10 @@ wizard_note(struct frontend *fe, enum fe_level level, const char *text, const ch
 	if (w->gauge != NULL && w->base == curses_gauge_widget(w->gauge))
 		w->base = NULL;
 	w->noverlays = 0;
+	since = curses_widget_now();
 	curses_dialog_note(w, level, text, detail);
+	/* If the work goes on, the time the box was open is not the work's. */
+	curses_gauge_hold(w->gauge, curses_widget_now() - since);
 	w->unwinding = 0;
 	curses_loop_draw(w);
 }

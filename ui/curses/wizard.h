@@ -23,9 +23,13 @@
 
 struct secret;
 
-/* Below this the wizard shows only how large it needs to be. */
-#define CURSES_MIN_COLS 80
-#define CURSES_MIN_LINES 24
+/*
+ * Below this the wizard shows only how large it needs to be. 80x23 is what
+ * tmux and screen leave of an 80x24 terminal; down to 76x20 the margins
+ * shrink, the pane's text scrolls and the step list shortens (as dialog).
+ */
+#define CURSES_MIN_COLS 76
+#define CURSES_MIN_LINES 20
 
 /* What a widget's _key returns besides a result (>= FE_ERROR). */
 #define CURSES_CONTINUE (-1000) /* keep going */
@@ -234,7 +238,6 @@ char *curses_keys_help(int welcome);
 /* layout.c: the screen's parts and drawing helpers. */
 int curses_layout_too_small(void);
 void curses_layout_draw(struct wizard *w);
-void curses_layout_hints(struct wizard *w);
 void curses_layout_scroll(struct wizard *w, int pages);
 int curses_put(int y, int x, int cols, const char *s, attr_t attr);
 int curses_put_tail(int y, int x, int cols, const char *s, attr_t attr);
@@ -273,6 +276,7 @@ struct curses_gauge *curses_gauge_new(void);
 void curses_gauge_free(struct curses_gauge *g);
 int curses_gauge_update(struct curses_gauge *g, const char *label, const struct progress_state *s);
 struct curses_widget *curses_gauge_widget(struct curses_gauge *g);
+void curses_gauge_hold(struct curses_gauge *g, double secs);
 
 /* language.c: the F3 box; 1 when the language was switched. */
 int curses_language_choose(struct wizard *w);
