@@ -523,7 +523,9 @@ text_ask_text_help(struct text *t, const struct fe_question *q, size_t n)
 	char *numbers = NULL;
 	size_t nwhat = 0;
 
-	if (n > 0) {
+	if (n == 1)
+		what[nwhat++] = _("1: the one found");
+	if (n > 1) {
 		/* TRANSLATORS: a line of the help at a question; %zu is how many were found. */
 		numbers = xasprintf(_("1-%zu: the one found with that number"), n);
 		what[nwhat++] = numbers;
@@ -603,7 +605,7 @@ text_read_secret(struct text *t, const char *prompt, struct secret **out)
 static int
 text_read_secret_first(struct text *t, const struct fe_question *q, struct secret **out)
 {
-	const char *what[1] = { _("The secret itself: typed, it is not shown") };
+	const char *what[1] = { _("Type it and press Enter; what you type is not shown.") };
 
 	for (;;) {
 		if (text_read_secret(t, q->title, out) != 0)
