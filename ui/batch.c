@@ -141,7 +141,7 @@ batch_result(struct batch *b, size_t i)
 static void
 batch_report(struct batch *b)
 {
-	size_t i;
+	size_t i, told = 0;
 
 	batch_track(b);
 	for (i = 0; i < b->ntold && i < b->view->nsteps; i++) {
@@ -152,8 +152,10 @@ batch_report(struct batch *b)
 			continue;
 		batch_result(b, i);
 		b->told[i] = BATCH_ENDED;
+		told++;
 	}
-	fflush(b->out);
+	if (told > 0)
+		fflush(b->out);
 }
 
 /* A step shown: its result is to be told when it ends (again, after a Back). */
@@ -305,7 +307,7 @@ batch_note(struct frontend *fe, enum fe_level level, const char *text, const cha
 	batch_lines(to, prefix, text, 2);
 	if (detail != NULL && *detail != '\0')
 		batch_lines(to, "  ", detail, 2);
-	fflush(to);
+	fflush(b->out);
 }
 
 static void
