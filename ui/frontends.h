@@ -47,14 +47,28 @@ struct frontend *curses_frontend_new(char **cause);
 
 void frontend_free(struct frontend *fe);
 
-/* Shared by the line-mode frontends (text.c): the summary as lines. */
+/* Shared by the line-mode frontends (line.c): the summary as lines. */
 void line_summary(FILE *out, const struct fe_summary *s);
 
 /*
- * Writes prefix (may be NULL) and text word-wrapped to 79 columns, the
- * lines after the first indented by hang blanks (text.c).
+ * The columns a line on out may take (line.c): the terminal's width when
+ * out is a terminal, else COLUMNS when set and sane, else 80; less one,
+ * so that a line that fills the terminal does not wrap on its own.
+ */
+int line_columns(FILE *out);
+/*
+ * Writes prefix (may be NULL) and text word-wrapped to the width of out
+ * (the terminal's, else COLUMNS, else 80; less one), the lines after the
+ * first indented by hang blanks; a word is never split, so a path stays
+ * whole (line.c).
  */
 void line_wrapped(FILE *out, const char *prefix, const char *text, int hang);
+/*
+ * As line_wrapped, but a value that is a path (it starts with '/' or '~')
+ * or a single word goes on one line with its prefix however long: a
+ * summary's value, a candidate found on media.
+ */
+void line_value(FILE *out, const char *prefix, const char *value, int hang);
 
 /* Shared by the line-mode frontends: when a progress line is due (every step percent, or after seconds). */
 struct line_progress {

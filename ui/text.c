@@ -6,8 +6,16 @@
  * byte at a time, so that a secret goes straight into secure memory and
  * no stdio buffer holds a copy.
  *
- * Output is word-wrapped to 79 columns: a serial console is 80 wide, and
- * a line that fills it breaks where the terminal wants, not between words.
+ * "?" at any question lists the answers it takes; a refused answer names
+ * them too. The letters of the answers are the language's and also the
+ * English ones (y, n, b, q), the language's first where the two collide.
+ *
+ * Prose is word-wrapped to the width of the terminal (of COLUMNS, or 80,
+ * when the output is a pipe or a file), one column short so that a full
+ * line does not wrap on its own. A path, a word with a '/', is never
+ * split, nor is a value printed as a unit (a summary's path, a backup
+ * found): copy-paste, grep and screen readers need it whole, so it
+ * overflows the line rather than break.
  */
 #include "config.h"
 
@@ -31,7 +39,6 @@
 #include "xmalloc.h"
 
 #define TEXT_LINE_MAX 4096
-#define TEXT_COLUMNS 79
 
 struct text {
 	int in;
@@ -40,6 +47,7 @@ struct text {
 	const struct fe_view *view;
 	char *last_action; /* the step's action, not repeated by the question */
 	int yes;           /* --yes: confirmations are answered yes, as apt-get -y does */
+	int banner_shown;  /* how to answer is said before the first question asked */
 };
 
 /* Reads a line into buf (at most cap-1 bytes, NUL-terminated). Returns its length, or -1 at end of input. */
@@ -68,20 +76,6 @@ text_read_line(int fd, char *buf, size_t cap)
 	return (ssize_t)len;
 }
 
-void
-line_wrapped(FILE *out, const char *prefix, const char *text, int hang)
-{
-	char *all = xasprintf("%s%s", prefix != NULL ? prefix : "", text != NULL ? text : ""),
-	     **lines;
-	size_t n, i;
-
-	lines = width_wrap(all, (size_t)(TEXT_COLUMNS - hang), &n);
-	for (i = 0; i < n; i++)
-		fprintf(out, "%*s%s\n", i > 0 && *lines[i] != '\0' ? hang : 0, "", lines[i]);
-	xfree_argv(lines);
-	free(all);
-}
-
 /*
  * The prompt, wrapped, the answer to follow on its last line. Where the
  * input is not a terminal nothing echoes the answer's newline: after is
@@ -93,7 +87,7 @@ text_prompt(struct text *t, const char *prompt)
 	char **lines;
 	size_t n, i;
 
-	lines = width_wrap(prompt, TEXT_COLUMNS - 2, &n);
+	lines = width_wrap_whole(prompt, (size_t)line_columns(t->out) - 2, &n);
 	for (i = 0; i + 1 < n; i++)
 		fprintf(t->out, "%s\n", lines[i]);
 	fprintf(t->out, "%s ", n > 0 ? lines[n - 1] : "");
@@ -156,20 +150,6 @@ text_same_word(const char *a, const char *b)
 	return *a == '\0' && *b == '\0';
 }
 
-/* The answer is the word (English or translated), or its first letter alone. */
-static int
-text_is_word(const char *answer, const char *word, const char *translated)
-{
-	size_t la = 0, lw = 0, lt = 0;
-	wint_t first = text_first_char(answer, &la);
-
-	if (text_same_word(answer, word) || text_same_word(answer, translated))
-		return 1;
-	if (first == 0 || answer[la] != '\0')
-		return 0;
-	return first == text_first_char(word, &lw) || first == text_first_char(translated, &lt);
-}
-
 static int
 text_begin(struct frontend *fe, struct fe_view *view, char **cause)
 {
@@ -182,11 +162,6 @@ text_begin(struct frontend *fe, struct fe_view *view, char **cause)
 	    view->kmsdata);
 	line_wrapped(t->out, NULL, line, 2);
 	free(line);
-	line_wrapped(t->out, NULL,
-	    _("Answer each question and press Enter. An empty answer takes "
-	      "the default in [brackets]; q quits."),
-	    0);
-	fputc('\n', t->out);
 	return 0;
 }
 
@@ -205,13 +180,122 @@ text_paragraphs(struct text *t, const char *text)
 		line_wrapped(t->out, NULL, text, 0);
 }
 
-static int
-text_choose_common(struct text *t, const struct fe_question *q, int *choice)
+/* What a typed word answers at a prompt. */
+enum text_reply { TEXT_YES, TEXT_NO, TEXT_BACK, TEXT_QUIT };
+
+struct text_word {
+	const char *english;
+	const char *translated;
+	enum text_reply reply;
+};
+
+/* The words a prompt takes: yes and no when yes_no, back when can_back, and quit. */
+static size_t
+text_words(struct text_word *w, int yes_no, int can_back)
 {
-	char *answer, *end, prompt[256], *number, *plain, *line;
+	size_t n = 0;
+
+	if (yes_no) {
+		w[n++] = (struct text_word){ "yes", _("yes"), TEXT_YES };
+		w[n++] = (struct text_word){ "no", _("no"), TEXT_NO };
+	}
+	if (can_back)
+		w[n++] = (struct text_word){ "back", _("back"), TEXT_BACK };
+	w[n++] = (struct text_word){ "quit", _("quit"), TEXT_QUIT };
+	return n;
+}
+
+/*
+ * Which of the n words the answer is, or -1: a whole word (English or
+ * translated), else one letter: the language's first letter of a word
+ * before any English one, so that where a language's letter is another
+ * answer's English letter (or two of its words share one), the first of
+ * the language's words keeps it.
+ */
+static int
+text_match(const char *answer, const struct text_word *w, size_t n)
+{
+	size_t i, la = 0, lw = 0;
+	wint_t first = text_first_char(answer, &la);
+
+	for (i = 0; i < n; i++)
+		if (text_same_word(answer, w[i].english) || text_same_word(answer, w[i].translated))
+			return (int)w[i].reply;
+	if (first == 0 || answer[la] != '\0')
+		return -1;
+	for (i = 0; i < n; i++)
+		if (first == text_first_char(w[i].translated, &lw))
+			return (int)w[i].reply;
+	for (i = 0; i < n; i++)
+		if (first == text_first_char(w[i].english, &lw))
+			return (int)w[i].reply;
+	return -1;
+}
+
+/* Once, before the first question asked: how to answer (a run that asks nothing says nothing). */
+static void
+text_banner(struct text *t)
+{
+	char *line;
+
+	if (t->banner_shown)
+		return;
+	t->banner_shown = 1;
+	line = xasprintf("%s %s",
+	    _("Answer each question and press Enter. An empty answer takes "
+	      "the default in [brackets]; q quits."),
+	    _("? at a question lists the answers it takes."));
+	line_wrapped(t->out, NULL, line, 0);
+	free(line);
+	fputc('\n', t->out);
+}
+
+/* One line of the help: what to type, and what it does. */
+static void
+text_help_line(struct text *t, const char *line)
+{
+	line_wrapped(t->out, "  ", line, 4);
+}
+
+/*
+ * "?": what the question is about and every answer it takes. what lists
+ * the answers of its own kind (yes and no, numbers, a path); def (may be
+ * NULL) is what Enter takes; words, whether b and q are answers (not for
+ * a secret, which may be any text).
+ */
+static void
+text_help(struct text *t, const struct fe_question *q, const char *const *what, size_t nwhat,
+    const char *def, int words)
+{
+	char *line;
 	size_t i;
-	long n;
-	int valid;
+
+	fputc('\n', t->out);
+	line_wrapped(t->out, NULL, q->title, 0);
+	text_paragraphs(t, q->text);
+	line_wrapped(t->out, NULL, _("This question takes:"), 0);
+	for (i = 0; i < nwhat; i++)
+		text_help_line(t, what[i]);
+	if (def != NULL) {
+		/* TRANSLATORS: a line of the help at a question; %s is the default answer. */
+		line = xasprintf(_("Enter: the default (%s)"), def);
+		text_help_line(t, line);
+		free(line);
+	}
+	if (words && q->can_back)
+		text_help_line(t, _("b: back to the previous question"));
+	if (words)
+		text_help_line(t, _("q: quit"));
+	text_help_line(t, _("?: this help"));
+	fflush(t->out);
+}
+
+/* The numbered choices, with their one-line help. */
+static void
+text_choices(struct text *t, const struct fe_question *q)
+{
+	char *number, *plain, *line;
+	size_t i;
 
 	for (i = 0; i < q->nchoices; i++) {
 		number = xasprintf("  %zu) ", i + 1);
@@ -225,33 +309,84 @@ text_choose_common(struct text *t, const struct fe_question *q, int *choice)
 		free(plain);
 		free(number);
 	}
+}
+
+/* "?" at a numbered choice: the help, then the choices again. */
+static void
+text_choose_help(struct text *t, const struct fe_question *q)
+{
+	char *numbers, *def = fe_label_plain(q->choices[q->def]);
+	const char *what[1];
+
+	/* TRANSLATORS: a line of the help at a numbered choice; %zu is the number of choices. */
+	numbers = xasprintf(_("1-%zu: the choice with that number"), q->nchoices);
+	what[0] = numbers;
+	text_help(t, q, what, 1, def, 1);
+	text_choices(t, q);
+	free(numbers);
+	free(def);
+}
+
+/* A number of the choices, 0-based, or -1. */
+static int
+text_choice_number(const struct fe_question *q, const char *answer)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(answer, &end, 10);
+	if (errno != 0 || end == answer || *end != '\0' || n < 1 || (size_t)n > q->nchoices)
+		return -1;
+	return (int)n - 1;
+}
+
+static void
+text_choose_refused(struct text *t, const struct fe_question *q)
+{
+	char *line;
+
+	if (q->can_back)
+		line = xasprintf(_("Please answer with a number from 1 to %zu, b (back) or q "
+				   "(quit); ? shows help."),
+		    q->nchoices);
+	else
+		line = xasprintf(_("Please answer with a number from 1 to %zu, or q (quit); ? "
+				   "shows help."),
+		    q->nchoices);
+	line_wrapped(t->out, NULL, line, 0);
+	free(line);
+}
+
+static int
+text_choose_common(struct text *t, const struct fe_question *q, int *choice)
+{
+	struct text_word w[4];
+	size_t nw = text_words(w, 0, q->can_back);
+	char *answer, prompt[256];
+	int reply;
+
+	text_choices(t, q);
 	/* TRANSLATORS: the prompt of a numbered choice; %1$zu the count, %2$d the default. */
 	snprintf(prompt, sizeof prompt, _("Choose 1-%1$zu [%2$d]:"), q->nchoices, q->def + 1);
 	for (;;) {
 		if ((answer = text_ask_line(t, prompt)) == NULL)
 			return FE_QUIT;
-		if (*answer == '\0') {
-			*choice = q->def;
+		if (strcmp(answer, "?") == 0) {
 			free(answer);
-			return FE_OK;
+			text_choose_help(t, q);
+			continue;
 		}
-		if (text_is_word(answer, "quit", _("quit"))) {
-			free(answer);
-			return FE_QUIT;
-		}
-		if (q->can_back && text_is_word(answer, "back", _("back"))) {
-			free(answer);
-			return FE_BACK;
-		}
-		errno = 0;
-		n = strtol(answer, &end, 10);
-		valid = errno == 0 && *end == '\0' && n >= 1 && (size_t)n <= q->nchoices;
+		*choice = *answer == '\0' ? q->def : text_choice_number(q, answer);
+		reply = text_match(answer, w, nw);
 		free(answer);
-		if (valid) {
-			*choice = (int)n - 1;
+		if (*choice >= 0)
 			return FE_OK;
-		}
-		fprintf(t->out, _("Please answer with a number from 1 to %zu.\n"), q->nchoices);
+		if (reply == TEXT_QUIT)
+			return FE_QUIT;
+		if (reply == TEXT_BACK)
+			return FE_BACK;
+		text_choose_refused(t, q);
 	}
 }
 
@@ -261,6 +396,8 @@ text_welcome(struct frontend *fe, const struct fe_question *q, int *choice, char
 	struct text *t = fe->data;
 
 	(void)cause;
+	if (q->nchoices > 1)
+		text_banner(t);
 	text_paragraphs(t, q->text);
 	fputc('\n', t->out);
 	if (q->nchoices == 1) {
@@ -296,52 +433,56 @@ text_step(struct frontend *fe, const struct fe_step_info *info)
 }
 
 static int
+text_confirm_auto(struct text *t, const struct fe_question *q, const char *prompt)
+{
+	int keep = strcmp(q->key, "remove-quarantine") == 0;
+
+	fprintf(t->out, "%s %s\n", prompt,
+	    keep ? _("no (kept: --yes removes nothing)") : _("yes (--yes)"));
+	fflush(t->out);
+	return keep ? FE_NO : FE_OK;
+}
+
+static int
 text_confirm(struct frontend *fe, const struct fe_question *q, char **cause)
 {
+	static const int replies[] = { FE_OK, FE_NO, FE_BACK, FE_QUIT };
 	struct text *t = fe->data;
-	int def_yes = q->def && !q->destructive;
+	int def_yes = q->def && !q->destructive, reply;
+	struct text_word w[4];
+	size_t nw = text_words(w, 1, q->can_back);
+	const char *what[2] = { _("y: yes"), _("n: no") };
 	char *answer, prompt[512];
 
 	(void)cause;
+	if (!t->yes)
+		text_banner(t);
 	if (q->text != NULL && (t->last_action == NULL || strcmp(q->text, t->last_action) != 0))
 		text_paragraphs(t, q->text);
 	/* TRANSLATORS: %1$s is a question; the brackets show the default answer. */
 	snprintf(prompt, sizeof prompt, def_yes ? _("%1$s [Y/n]%2$s") : _("%1$s [y/N]%2$s"),
 	    q->title, q->can_back ? _(" (b: back)") : "");
 	/* --yes answers for the operator, and says so; the quarantine is kept, as in batch. */
-	if (t->yes) {
-		fprintf(t->out, "%s %s\n", prompt,
-		    strcmp(q->key, "remove-quarantine") == 0 ?
-			_("no (kept: --yes removes nothing)") :
-			_("yes (--yes)"));
-		fflush(t->out);
-		return strcmp(q->key, "remove-quarantine") == 0 ? FE_NO : FE_OK;
-	}
+	if (t->yes)
+		return text_confirm_auto(t, q, prompt);
 	for (;;) {
 		if ((answer = text_ask_line(t, prompt)) == NULL)
 			return FE_QUIT;
-		if (*answer == '\0') {
+		if (strcmp(answer, "?") == 0) {
 			free(answer);
-			return def_yes ? FE_OK : FE_NO;
+			text_help(t, q, what, 2, def_yes ? _("yes") : _("no"), 1);
+			continue;
 		}
-		if (text_is_word(answer, "yes", _("yes"))) {
-			free(answer);
-			return FE_OK;
-		}
-		if (text_is_word(answer, "no", _("no"))) {
-			free(answer);
-			return FE_NO;
-		}
-		if (q->can_back && text_is_word(answer, "back", _("back"))) {
-			free(answer);
-			return FE_BACK;
-		}
-		if (text_is_word(answer, "quit", _("quit"))) {
-			free(answer);
-			return FE_QUIT;
-		}
+		reply = *answer == '\0' ? (int)(def_yes ? TEXT_YES : TEXT_NO) :
+					  text_match(answer, w, nw);
 		free(answer);
-		fprintf(t->out, "%s\n", _("Please answer y or n."));
+		if (reply >= 0)
+			return replies[reply];
+		line_wrapped(t->out, NULL,
+		    q->can_back ? _("Please answer y (yes), n (no), b (back) or q (quit); ? shows "
+				    "help.") :
+				  _("Please answer y (yes), n (no) or q (quit); ? shows help."),
+		    0);
 	}
 }
 
@@ -351,32 +492,75 @@ text_choose(struct frontend *fe, const struct fe_question *q, int *choice, char 
 	struct text *t = fe->data;
 
 	(void)cause;
+	text_banner(t);
 	line_wrapped(t->out, NULL, q->title, 0);
 	text_paragraphs(t, q->text);
 	return text_choose_common(t, q, choice);
+}
+
+/* The candidates of a question (backups found on media), each whole on its line; their count. */
+static size_t
+text_suggestions(struct text *t, const struct fe_question *q)
+{
+	char *number;
+	size_t i;
+
+	for (i = 0; q->suggestions != NULL && q->suggestions[i] != NULL; i++) {
+		if (i == 0)
+			line_wrapped(t->out, NULL, _("Found on removable media:"), 0);
+		number = xasprintf("  %zu) ", i + 1);
+		line_value(t->out, number, q->suggestions[i], 5);
+		free(number);
+	}
+	return i;
+}
+
+/* "?" at a question typed in: the help, then the candidates again. */
+static void
+text_ask_text_help(struct text *t, const struct fe_question *q, size_t n)
+{
+	const char *what[2];
+	char *numbers = NULL;
+	size_t nwhat = 0;
+
+	if (n == 1)
+		what[nwhat++] = _("1: the one found");
+	if (n > 1) {
+		/* TRANSLATORS: a line of the help at a question; %zu is how many were found. */
+		numbers = xasprintf(_("1-%zu: the one found with that number"), n);
+		what[nwhat++] = numbers;
+	}
+	what[nwhat++] = _("Anything else: the answer itself, as typed");
+	text_help(t, q, what, nwhat, q->def_text, 1);
+	text_suggestions(t, q);
+	free(numbers);
 }
 
 static int
 text_ask_text(struct frontend *fe, const struct fe_question *q, char **answer, char **cause)
 {
 	struct text *t = fe->data;
-	char *line, *end, *number;
-	size_t i, n = 0;
+	struct text_word w[4];
+	size_t nw = text_words(w, 0, q->can_back), n;
+	char *line, *end;
 	long pick;
+	int reply;
 
 	(void)cause;
+	text_banner(t);
 	text_paragraphs(t, q->text);
-	for (i = 0; q->suggestions != NULL && q->suggestions[i] != NULL; i++) {
-		if (i == 0)
-			line_wrapped(t->out, NULL, _("Found on removable media:"), 0);
-		number = xasprintf("  %zu) ", i + 1);
-		line_wrapped(t->out, number, q->suggestions[i], 5);
-		free(number);
-		n++;
+	n = text_suggestions(t, q);
+	while ((line = text_ask_line(t, q->title)) != NULL && strcmp(line, "?") == 0) {
+		free(line);
+		text_ask_text_help(t, q, n);
 	}
-	if ((line = text_ask_line(t, q->title)) == NULL || text_is_word(line, "quit", _("quit"))) {
+	if (line == NULL || (reply = text_match(line, w, nw)) == TEXT_QUIT) {
 		free(line);
 		return FE_QUIT;
+	}
+	if (reply == TEXT_BACK) {
+		free(line);
+		return FE_BACK;
 	}
 	errno = 0;
 	pick = strtol(line, &end, 10);
@@ -417,6 +601,22 @@ text_read_secret(struct text *t, const char *prompt, struct secret **out)
 	return len < 0 ? -1 : 0;
 }
 
+/* Reads the first entry of a secret; "?" alone shows the help and asks again. */
+static int
+text_read_secret_first(struct text *t, const struct fe_question *q, struct secret **out)
+{
+	const char *what[1] = { _("Type it and press Enter; what you type is not shown.") };
+
+	for (;;) {
+		if (text_read_secret(t, q->title, out) != 0)
+			return -1;
+		if ((*out)->len != 1 || (*out)->data[0] != '?')
+			return 0;
+		secret_free(*out);
+		text_help(t, q, what, 1, NULL, 0);
+	}
+}
+
 static int
 text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret **out, char **cause)
 {
@@ -425,10 +625,11 @@ text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret 
 	int same;
 
 	(void)cause;
+	text_banner(t);
 	text_paragraphs(t, q->text);
 	line_wrapped(t->out, NULL, _("(What you type is not shown.)"), 0);
 	for (;;) {
-		if (text_read_secret(t, q->title, &first) != 0)
+		if (text_read_secret_first(t, q, &first) != 0)
 			return FE_QUIT;
 		if (!q->twice)
 			break;
@@ -446,25 +647,6 @@ text_ask_secret(struct frontend *fe, const struct fe_question *q, struct secret 
 	}
 	*out = first;
 	return FE_OK;
-}
-
-int
-line_progress_due(struct line_progress *lp, const struct progress_state *s, int step, int seconds,
-    int *percent)
-{
-	long now = (long)time(NULL);
-
-	if (s->bytes_total == 0)
-		return 0;
-	*percent = (int)(s->bytes_done * 100 / s->bytes_total);
-	if (*percent > 100)
-		*percent = 100;
-	if (*percent == lp->last_percent ||
-	    (*percent / step == lp->last_percent / step && now - lp->last_time < seconds))
-		return 0;
-	lp->last_percent = *percent;
-	lp->last_time = now;
-	return 1;
 }
 
 static int
@@ -493,26 +675,6 @@ text_note(struct frontend *fe, enum fe_level level, const char *text, const char
 	if (detail != NULL && *detail != '\0')
 		fprintf(t->out, "%s\n%s\n", _("Output:"), detail);
 	fflush(t->out);
-}
-
-void
-line_summary(FILE *out, const struct fe_summary *s)
-{
-	size_t i;
-	char *label;
-
-	fputc('\n', out);
-	line_wrapped(out, NULL, s->title, 0);
-	for (i = 0; i < s->nentries; i++) {
-		label = xasprintf("  %s ", s->entries[i].label);
-		line_wrapped(out, label, s->entries[i].value, 4);
-		free(label);
-	}
-	if (s->reminder != NULL) {
-		fputc('\n', out);
-		line_wrapped(out, NULL, s->reminder, 0);
-	}
-	fflush(out);
 }
 
 static void

@@ -242,26 +242,42 @@ width_peek(const char *s, size_t q, size_t end)
 	return g.cp;
 }
 
+/* Whether the word at s[q..end) (up to the next blank) holds a '/': a path, kept whole. */
+static int
+width_word_is_path(const char *s, size_t q, size_t end)
+{
+	while (q < end && s[q] != ' ' && s[q] != '\t') {
+		if (s[q] == '/')
+			return 1;
+		q++;
+	}
+	return 0;
+}
+
 /*
  * Wraps the line s[start..end) (no '\n' in it). brk is where the line may
  * end at the latest break opportunity and res where the next then starts;
- * brk <= start means there is none.
+ * brk <= start means there is none. With whole, a word is never split
+ * (a path not even before a wide glyph) and one longer than cols overflows.
  */
 static void
-width_wrap_line(struct width_lines *l, const char *s, size_t start, size_t end, size_t cols)
+width_wrap_line(struct width_lines *l, const char *s, size_t start, size_t end, size_t cols,
+    int whole)
 {
 	struct width_glyph g;
 	size_t q = start, w = 0, brk = 0, res = 0;
-	uint32_t prev = 0;
-	int first = 1;
+	uint32_t prev = ' ';
+	int first = 1, path = 0;
 
 	while (q < end) {
 		width_next(s + q, end - q, &g);
-		if (g.wide && q > start && width_may_break(prev, g.cp)) {
+		if (whole && !g.blank && (prev == ' ' || prev == '\t'))
+			path = width_word_is_path(s, q, end);
+		if (g.wide && q > start && !path && width_may_break(prev, g.cp)) {
 			brk = q;
 			res = q;
 		}
-		if (w + g.cols > cols && q > start) {
+		if (w + g.cols > cols && q > start && (g.blank || brk > start || !whole)) {
 			if (g.blank) {
 				width_emit(l, s, start, q);
 				start = q = width_skip_blanks(s, q, end);
@@ -276,6 +292,7 @@ width_wrap_line(struct width_lines *l, const char *s, size_t start, size_t end, 
 			w = 0;
 			brk = 0;
 			first = 0;
+			prev = ' ';
 			continue;
 		}
 		if (g.blank && !first && q == start) {
@@ -285,11 +302,11 @@ width_wrap_line(struct width_lines *l, const char *s, size_t start, size_t end, 
 		w += g.cols;
 		q += g.len;
 		prev = g.cp;
-		/* Blanks, wide glyphs, and a path's slashes are where lines may break. */
+		/* Blanks, wide glyphs, and (unless whole) a path's slashes are where lines may break. */
 		if (g.blank) {
 			brk = q - g.len;
 			res = q;
-		} else if ((g.wide || g.cp == '/') &&
+		} else if (((g.wide && !path) || (g.cp == '/' && !whole)) &&
 		    width_may_break(g.cp, width_peek(s, q, end))) {
 			brk = q;
 			res = q;
@@ -298,8 +315,8 @@ width_wrap_line(struct width_lines *l, const char *s, size_t start, size_t end, 
 	width_emit(l, s, start, end);
 }
 
-char **
-width_wrap(const char *s, size_t cols, size_t *nlines)
+static char **
+width_wrap_lines(const char *s, size_t cols, size_t *nlines, int whole)
 {
 	struct width_lines l = { NULL, 0, 0 };
 	const char *nl;
@@ -310,7 +327,7 @@ width_wrap(const char *s, size_t cols, size_t *nlines)
 	for (;;) {
 		nl = memchr(s + start, '\n', len - start);
 		end = nl == NULL ? len : (size_t)(nl - s);
-		width_wrap_line(&l, s, start, end, cols);
+		width_wrap_line(&l, s, start, end, cols, whole);
 		if (nl == NULL)
 			break;
 		start = end + 1;
@@ -318,6 +335,18 @@ width_wrap(const char *s, size_t cols, size_t *nlines)
 	if (nlines != NULL)
 		*nlines = l.n;
 	return l.v;
+}
+
+char **
+width_wrap(const char *s, size_t cols, size_t *nlines)
+{
+	return width_wrap_lines(s, cols, nlines, 0);
+}
+
+char **
+width_wrap_whole(const char *s, size_t cols, size_t *nlines)
+{
+	return width_wrap_lines(s, cols, nlines, 1);
 }
 
 /* A growing string for width_escape. */

@@ -54,6 +54,15 @@ char *width_truncate(const char *s, size_t cols);
 char **width_wrap(const char *s, size_t cols, size_t *nlines);
 
 /*
+ * As width_wrap, for text that is copied and searched rather than boxed
+ * (the line-mode frontends): a word is never split, so a word holding a
+ * '/' (a path) stays whole on one line, and a word longer than a line
+ * overflows it. Lines still break at blanks and between wide glyphs
+ * outside paths.
+ */
+char **width_wrap_whole(const char *s, size_t cols, size_t *nlines);
+
+/*
  * A new string safe to show: control characters (C0, DEL, C1), the bidi
  * controls that reorder text, and bytes that are not UTF-8 are written as
  * \xNN or \u{NNNN}. With WIDTH_KEEP_NEWLINES a '\n' stays; with

@@ -145,6 +145,31 @@ test_width_wrap(void)
 }
 
 static void
+test_width_wrap_whole(void)
+{
+	char **l;
+	size_t n;
+
+	l = width_wrap_whole("move /a/long/path/to/Kmsdata. now", 10, &n);
+	ok(n == 3 && strcmp(l[0], "move") == 0 && strcmp(l[1], "/a/long/path/to/Kmsdata.") == 0 &&
+		strcmp(l[2], "now") == 0,
+	    "a path is never split: it overflows its own line");
+	xfree_argv(l);
+	l = width_wrap_whole("abcdefghijklm", 5, &n);
+	ok(n == 1 && strcmp(l[0], "abcdefghijklm") == 0, "a long word overflows, unsplit");
+	xfree_argv(l);
+	l = width_wrap_whole(CJK CJK, 5, &n);
+	ok(n == 3 && width_of(l[0]) == 4, "CJK prose still breaks between glyphs");
+	xfree_argv(l);
+	l = width_wrap_whole("x /" CJK "/" CJK, 4, &n);
+	ok(n == 2 && strcmp(l[1], "/" CJK "/" CJK) == 0, "a path of wide glyphs stays whole");
+	xfree_argv(l);
+	l = width_wrap_whole("The quick brown fox jumps", 10, &n);
+	ok(n == 3 && strcmp(l[1], "brown fox") == 0, "prose wraps at blanks as before");
+	xfree_argv(l);
+}
+
+static void
 test_width_escape(void)
 {
 	char *s;
@@ -183,6 +208,7 @@ main(void)
 	test_width_fit();
 	test_width_truncate();
 	test_width_wrap();
+	test_width_wrap_whole();
 	test_width_escape();
 	setlocale(LC_ALL, "C");
 	s = width_truncate("Hello, world", 8);

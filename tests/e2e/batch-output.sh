@@ -1,0 +1,66 @@
+#!/bin/sh
+# The batch frontend's output, read by scripts and by people grepping a
+# log: one fact a line, the later lines of a text indented under its first
+# (never at column 0 in the middle of a step), and after each step shown a
+# line with what came of it: done, or failed.
+. "$top_srcdir/tests/lib.sh"
+
+# order FILE A B: the first line matching A comes before the first matching B.
+order() {
+	a=$(grep -nE -- "$2" "$1" | head -1 | cut -d: -f1)
+	b=$(grep -nE -- "$3" "$1" | head -1 | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
+}
+
+w="$T/w"
+make_world "$w" 4 || { echo "Bail out! make_world failed"; exit 1; }
+archive "$w" tar "$w/backup.tar"
+"$KMSRECOVER" --profile "$w/profile" --frontend batch --yes --backup "$w/backup.tar" \
+	--startup-disk "$w/media/usb/KMSPWD.INI" >"$w/out" 2>&1
+is "$?" 0 "a batch recovery exits 0"
+like "$w/out" "^  Managed by: command$" "step 5's \"Managed by:\" is indented under its step"
+like "$w/out" "^  State: stopped$" "and so is \"State:\""
+unlike "$w/out" "^(Managed by|State):" "no line of a step's text at column 0"
+like "$w/out" "^Prerequisites: done$" "the prerequisites are said to be done"
+n=1
+while [ "$n" -le 7 ]; do
+	next=$((n + 1))
+	[ "$n" = 7 ] && next=F
+	order "$w/out" "^Step $n of 7: " "^Step $n done: " &&
+		{ [ "$next" = F ] || order "$w/out" "^Step $n done: " "^Step $next of 7: "; }
+	ok $? "step $n: what it will do, then that it is done ($(grep "^Step $n done: " "$w/out"))"
+	n=$((n + 1))
+done
+like "$w/out" "^Step 3 done: Clear the Kmsdata folder$" "the result names the step"
+is "$(grep -c '^Step [1-7] done: ' "$w/out")" 7 "each step's result is said once"
+order "$w/out" "^Step 7 done: " "^The KM Server is recovered" &&
+	order "$w/out" "^Finish: done$" "^The KM Server is recovered"
+ok $? "step 7 and the end are said to be done before the summary"
+keys_match "$w"
+ok $? "the recovered server serves the original keys"
+"$KMSIM" stop --run "$w/server/run" >/dev/null 2>&1
+
+# A password refused in the prerequisites: they failed, nothing more.
+rm -rf "$w"
+make_world "$w" 4 || { echo "Bail out! make_world failed"; exit 1; }
+archive "$w" tar "$w/backup.tar"
+"$KMSRECOVER" --profile "$w/profile" --frontend batch --yes --backup "$w/backup.tar" \
+	--alpha-file "$w/alpha.new" >"$w/out" 2>"$w/err"
+is "$?" 4 "the NEW alpha string in batch: exit 4"
+like "$w/out" "^Prerequisites: failed$" "the prerequisites are said to have failed"
+unlike "$w/out" "^Step 1" "and no step is said to have run"
+like "$w/err" "^  Event 5057" "the verifier's output is indented under the error"
+
+# A service that dies right after starting: step 7 failed, the others done.
+set_start="\"$KMSIM\" start --die-after 300 --data \"$w/server/Kmsdata\" --run \"$w/server/run\""
+sed -i "s|^start = .*|start = $set_start|" "$w/profile"
+"$KMSRECOVER" --profile "$w/profile" --frontend batch --yes --backup "$w/backup.tar" \
+	--alpha-file "$w/alpha.original" >"$w/out" 2>&1
+is "$?" 1 "a service that dies after starting: exit 1"
+like "$w/out" "^Step 7 failed: Start the KM Server service$" "step 7 is said to have failed"
+is "$(grep -c '^Step [1-6] done: ' "$w/out")" 6 "steps 1 to 6 are said to be done"
+"$KMSRECOVER" --profile "$w/profile" --frontend batch --rollback >"$w/out" 2>&1
+is "$?" 0 "rolled back"
+kill -9 "$(cat "$w/server/run/kmsim.pid" 2>/dev/null)" 2>/dev/null
+
+done_testing
