@@ -60,6 +60,7 @@ struct recovery {
 	char *cause;       /* the last failure, for the report */
 	int rolled_back;
 	int declined; /* the operator said no or quit at a confirmation */
+	int stopped;  /* the operator (or a signal) stopped work in progress */
 	int started_iso_set;
 	char *started_iso;
 	/* A run that resumes an interrupted recovery: its own start and stamp (the report's name). */

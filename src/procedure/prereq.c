@@ -378,7 +378,8 @@ prereq_stage(struct recovery *r)
 		    &r->staged, &cause);
 	if (ret != 0) {
 		recovery_fail(r, NULL, cause);
-		return EXIT_BACKUP_UNUSABLE;
+		/* Stopped by the operator: the backup was not found wanting. */
+		return r->stopped ? EXIT_FAILED : EXIT_BACKUP_UNUSABLE;
 	}
 	for (i = 0; r->staged.warnings != NULL && r->staged.warnings[i] != NULL; i++)
 		recovery_note(r, FE_WARNING, NULL, "%s", r->staged.warnings[i]);

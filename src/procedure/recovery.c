@@ -62,9 +62,11 @@ recovery_note_profile(struct recovery *r)
 int
 recovery_progress(struct recovery *r, const char *label, const struct progress_state *s)
 {
-	if (recovery_interrupted)
+	if (recovery_interrupted || r->fe->ops->progress(r->fe, label, s) != 0) {
+		r->stopped = 1;
 		return 1;
-	return r->fe->ops->progress(r->fe, label, s);
+	}
+	return 0;
 }
 
 int

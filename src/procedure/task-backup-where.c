@@ -135,6 +135,7 @@ task_where_ask(struct recovery *r, int *ret)
 		   "archive's own path: .tar.zst, .tar.gz, .tar.xz, .tar or .zip.");
 	q.suggestions = (const char *const *)found;
 	q.def_text = def;
+	q.can_back = 1;
 	while ((reply = r->fe->ops->ask_text(r->fe, &q, &answer, &cause)) == FE_OK) {
 		final = task_where_resolve(r, answer);
 		free(answer);
@@ -142,10 +143,14 @@ task_where_ask(struct recovery *r, int *ret)
 			break;
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", why);
 		free(why);
-		free(final);
+		/* What was given stays in the field, to be corrected. */
+		free(def);
+		q.def_text = def = final;
 		final = NULL;
 		q.retry++;
 	}
+	if (reply == FE_BACK)
+		*ret = RUN_WELCOME;
 	if (reply == FE_ERROR && q.retry == 0) {
 		/* Batch without -o: the usual name, in the current folder. */
 		free(cause);
@@ -159,7 +164,7 @@ task_where_ask(struct recovery *r, int *ret)
 			final = NULL;
 			*ret = code;
 		}
-	} else if (final == NULL) {
+	} else if (final == NULL && reply != FE_BACK) {
 		if (reply == FE_ERROR && cause != NULL)
 			recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", cause);
 		*ret = ask_exit(reply, EXIT_USAGE);

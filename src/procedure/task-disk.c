@@ -68,7 +68,7 @@ static char *
 task_disk_path(struct recovery *r, int *ret)
 {
 	struct fe_question q = { 0 };
-	char **found = NULL, *answer = NULL, *path = NULL, *why;
+	char **found = NULL, *answer = NULL, *path = NULL, *why, *kept = NULL;
 	int reply;
 
 	if (r->opt->output != NULL)
@@ -80,20 +80,26 @@ task_disk_path(struct recovery *r, int *ret)
 	found = media_find_folders();
 	q.suggestions = (const char *const *)found;
 	q.def_text = found[0] != NULL && found[1] == NULL ? found[0] : NULL;
+	q.can_back = 1;
 	while ((reply = ask_text(r, &q, &answer)) == FE_OK) {
 		path = task_disk_resolve(r, answer);
-		free(answer);
 		if ((why = task_disk_refusal(r, path)) == NULL)
 			break;
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", why);
 		free(why);
 		free(path);
 		path = NULL;
+		/* What was typed stays in the field, to be corrected. */
+		free(kept);
+		q.def_text = kept = answer;
+		answer = NULL;
 		q.retry++;
 	}
+	free(answer);
+	free(kept);
 	xfree_argv(found);
 	if (path == NULL)
-		*ret = ask_exit(reply, EXIT_USAGE);
+		*ret = reply == FE_BACK ? RUN_WELCOME : ask_exit(reply, EXIT_USAGE);
 	return path;
 }
 
@@ -193,8 +199,11 @@ task_disk_make(struct recovery *r)
 	      "(KMSPWD.INI). Without it, or the written string, a rebuilt server "
 	      "cannot open its keys."),
 	    NULL);
-	if ((path = task_disk_path(r, &ret)) == NULL)
+	if ((path = task_disk_path(r, &ret)) == NULL) {
+		if (ret == RUN_WELCOME)
+			return ret;
 		goto out;
+	}
 	line.value = path;
 	if ((r->cause = task_disk_refusal(r, path)) != NULL) {
 		/* The -o given cannot be used: a usage error, as backup's is. */

@@ -275,9 +275,17 @@ task_backup(struct recovery *r)
 	int ret;
 
 	r->downtime = -1;
-	if ((ret = task_backup_has_database(r)) != -1 ||
-	    (final = task_backup_where(r, &ret)) == NULL)
+	if ((ret = task_backup_has_database(r)) != -1)
 		goto out;
+	task_view_show(r, -1,
+	    _("The offline backup a recovery needs: the service is stopped only while "
+	      "Kmsdata is archived, so the copy is consistent."),
+	    NULL);
+	if ((final = task_backup_where(r, &ret)) == NULL) {
+		if (ret == RUN_WELCOME)
+			return ret;
+		goto out;
+	}
 	/* TRANSLATORS: %1$s service, %2$s Kmsdata path, %3$s the archive's path. */
 	action = xasprintf(_("Stop %1$s, archive %2$s into %3$s with its MANIFEST.sha256, start "
 			     "the service again, and read the archive back."),

@@ -88,6 +88,36 @@ tree_digest "$D/server/Kmsdata" | cmp -s - "$T/kmsdata.before"
 ok $? "Kmsdata is as it was"
 "$KMSIM" status --run "$D/server/run" >/dev/null 2>&1
 ok $? "the service still runs"
+
+# Every task's first question goes back to the welcome screen, which keeps
+# the task chosen; nothing is written, the service is not stopped.
+name=tasks
+broken=
+rm -f "$D.exit"
+tmux_start "env KMSRECOVER_MEDIA_ROOTS=$(q "$D/media") $(q "$KMSRECOVER") --profile $(q "$D/kmsrecover.conf")$(then_shell "$D.exit")"
+expect "tasks: the welcome screen offers every task" 'Make a startup disk' Down Enter
+expect "backup: where to write it is asked" 'Where should the backup be written?' &&
+	shows 'kmsrecover - MSExchangeKMS - Back up Kmsdata' "backup: the title names the task" &&
+	shows '< Back >' "backup: the question offers Back"
+tmux_keys Escape
+expect "backup: Esc goes back to the welcome screen" '< Next >   < Quit >' &&
+	shows '\(\*\) Back up Kmsdata' "the welcome screen keeps the task chosen"
+tmux_keys Down Enter
+expect "disk: where to write it is asked" 'Where should the startup disk be written?' Escape
+expect "disk: Esc goes back to the welcome screen" '< Next >   < Quit >' Down Enter
+expect "rehearse: the backup is asked" 'Where is the backup of Kmsdata?' Escape
+expect "rehearse: Esc goes back to the welcome screen" '< Next >   < Quit >' &&
+	shows '\(\*\) Rehearse a recovery' "the welcome screen keeps the rehearsal chosen"
+tmux_keys F10
+expect "tasks: F10 at the welcome screen asks first" 'Quit kmsrecover now?' q
+wait_file "$D.exit" >/dev/null 2>&1
+is "$(cat "$D.exit" 2>/dev/null)" 1 "tasks: quitting at the welcome screen exits 1"
+[ -z "$(find "$D/media" -newer "$T/kmsdata.before" -type f)" ]
+ok $? "tasks: nothing was written on the media"
+tree_digest "$D/server/Kmsdata" | cmp -s - "$T/kmsdata.before"
+ok $? "tasks: Kmsdata is as it was"
+"$KMSIM" status --run "$D/server/run" >/dev/null 2>&1
+ok $? "tasks: the service still runs"
 "$KMSIM" stop --run "$D/server/run" >/dev/null 2>&1
 
 done_testing

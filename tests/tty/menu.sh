@@ -71,7 +71,9 @@ expect "disk: where to write it is asked" 'Where should the startup disk be writ
 tmux_keys Down Down
 expect "disk: Down twice picks the second medium" "$w/media/usb" Enter
 expect "disk: the medium that has one is refused, by name" 'exists already' Enter
-expect "disk: and asked again" 'Where should the startup disk be written?'
+expect "disk: and asked again" 'Where should the startup disk be written?' &&
+	shows "media/usb  " "disk: what was given is still in the field"
+tmux_keys C-u
 tmux_type "$w/media/spare"
 tmux_keys Enter
 expect "disk: the alpha string is asked, twice" 'Again:'

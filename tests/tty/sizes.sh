@@ -29,6 +29,11 @@ shows() {
 		ok 1 "$2"; echo "# not on the screen: $1"; tty_diag "$T/screen"; fi
 }
 
+hides() {
+	if grep -qF -- "$1" "$T/screen"; then
+		ok 1 "$2"; echo "# on the screen: $1"; tty_diag "$T/screen"; else ok 0 "$2"; fi
+}
+
 # fits NAME: the screen last waited for is within the terminal and its
 # boxes are whole.
 fits() {
@@ -238,14 +243,18 @@ if tap_wait "$name: the gauge shows its rate" wait_rate; then
 fi
 tmux_keys F10
 expect "$name: F10 asks" "$(msg $L 'Quit kmsrecover now?')" "$(hotkey $L '&Quit')"
-expect "$name: the reading stopped, nothing changed" "$H $(msg $L Error) $H" Enter
+expect "$name: the reading stopped, nothing changed" "$H $(msg $L Error) $H" &&
+	shows "$(msg $L 'Reading the backup was stopped by the operator.' | cut -c1-20)" \
+		"$name: the box says the reading was stopped" &&
+	hides "$(msg $L 'Rolled back: Kmsdata holds what it held before the recovery.' | cut -c1-12)" \
+		"$name: and does not call it a roll back"
+tmux_keys Enter
 tap_wait "$name: quitting ends at the summary" wait_for "kmsrecover - MSExchangeKMS - $(msg $L Finished)" &&
 	fits "$name: the summary"
 tmux_keys Enter
 wait_file "$D.exit" >"$T/.wait" 2>&1 || cat "$T/.wait"
-# 1 or 3 (the reading was stopped: nothing changed): not a recovery.
-grep -qx '[13]' "$D.exit"
-ok $? "$name: exits 1 or 3, not 0 ($(cat "$D.exit" 2>/dev/null))"
+# 1: stopped by the operator (3 would say the backup is unusable).
+is "$(cat "$D.exit" 2>/dev/null)" 1 "$name: exits 1 (stopped, not an unusable backup)"
 all_fit
 
 done_testing
