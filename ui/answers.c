@@ -39,6 +39,8 @@ static const struct answers_key {
 	{ "confirm-5", "yes|no" },
 	{ "confirm-6", "yes|no" },
 	{ "confirm-7", "yes|no" },
+	{ "confirm-go", "yes|no" },
+	{ "kmsdata-changed", "go-on|rollback|quit" },
 	{ "confirm-backup", "yes|no" },
 	{ "remove-quarantine", "yes|no" },
 };

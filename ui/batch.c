@@ -212,12 +212,15 @@ batch_step(struct frontend *fe, const struct fe_step_info *info)
 
 	batch_report(b);
 	batch_shown(b, info);
+	/* Confirmed before, said then: it runs now, and its result line follows. */
+	if (info->confirmed)
+		return;
 	if (info->number > 0)
 		/* TRANSLATORS: %1$d is the step's number, %2$s its title. */
 		fprintf(b->out, _("Step %1$d of 7: %2$s\n"), info->number, info->title);
 	else
 		fprintf(b->out, "%s\n", info->title);
-	if (info->action != NULL)
+	if (info->action != NULL && !info->confirmed)
 		batch_lines(b->out, "  ", info->action, 2);
 	fflush(b->out);
 }

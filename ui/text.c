@@ -421,6 +421,11 @@ text_step(struct frontend *fe, const struct fe_step_info *info)
 		free(title);
 	} else
 		line_wrapped(t->out, NULL, info->title, 2);
+	if (info->confirmed) {
+		/* Confirmed before: it runs now; what it does was said then. */
+		fflush(t->out);
+		return;
+	}
 	text_paragraphs(t, info->explanation);
 	if (info->action != NULL) {
 		title = xasprintf("%s ", _("What will be done:"));

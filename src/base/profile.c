@@ -54,6 +54,7 @@ static int profile_set_disk(struct profile *, const char *, char **);
 static int profile_set_case(struct profile *, const char *, char **);
 static int profile_set_iterations(struct profile *, const char *, char **);
 static int profile_set_state_dir(struct profile *, const char *, char **);
+static int profile_set_pause(struct profile *, const char *, char **);
 
 static const struct profile_key profile_keys[] = {
 	{ "service", "manager", profile_set_manager },
@@ -71,6 +72,7 @@ static const struct profile_key profile_keys[] = {
 	{ "secret", "case", profile_set_case },
 	{ "backup", "iterations", profile_set_iterations },
 	{ "recovery", "state-dir", profile_set_state_dir },
+	{ "recovery", "pause-between-steps", profile_set_pause },
 };
 #define PROFILE_NKEYS (sizeof profile_keys / sizeof profile_keys[0])
 
@@ -416,6 +418,17 @@ static int
 profile_set_state_dir(struct profile *p, const char *value, char **why)
 {
 	return profile_set_path(&p->state_dir, value, why);
+}
+
+static int
+profile_set_pause(struct profile *p, const char *value, char **why)
+{
+	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+		*why = xasprintf(_("expected yes or no, got \"%s\""), value);
+		return -1;
+	}
+	p->pause_between_steps = strcmp(value, "yes") == 0;
+	return 0;
 }
 
 /* Reading the file. */

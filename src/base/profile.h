@@ -50,6 +50,8 @@ struct profile {
 
 	/* [recovery] */
 	char *state_dir; /* default LOCALSTATEDIR "/lib/kmsrecover" */
+	/* [recovery] pause-between-steps: confirm each step as it runs (the service down meanwhile) */
+	int pause_between_steps;
 };
 
 /* The built-in defaults. Never NULL. */

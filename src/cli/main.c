@@ -50,6 +50,7 @@ enum {
 	OPT_ROLLBACK,
 	OPT_REMOVE_QUARANTINE,
 	OPT_KEEP_QUARANTINE,
+	OPT_PAUSE,
 	OPT_REPORT_JSON,
 	OPT_ANSWERS,
 	OPT_LANGUAGE,
@@ -78,6 +79,7 @@ static const struct option main_options[] = {
 	{ "rollback", no_argument, NULL, OPT_ROLLBACK },
 	{ "remove-quarantine", no_argument, NULL, OPT_REMOVE_QUARANTINE },
 	{ "keep-quarantine", no_argument, NULL, OPT_KEEP_QUARANTINE },
+	{ "pause-between-steps", no_argument, NULL, OPT_PAUSE },
 	{ "report-json", required_argument, NULL, OPT_REPORT_JSON },
 	{ "answers", required_argument, NULL, OPT_ANSWERS },
 	{ "language", required_argument, NULL, OPT_LANGUAGE },
@@ -156,6 +158,15 @@ main_usage(FILE *f)
 	      "                            (default 250)\n"
 	      "  -h, --help                show this help and exit\n"
 	      "  -V, --version             show the version and exit\n"
+	      "\n"));
+	fprintf(f,
+	    _("      --pause-between-steps\n"
+	      "                            confirm each of steps 2-7 as it runs\n"
+	      "\n"
+	      "The service goes down only after the last confirmation: every step is\n"
+	      "shown and confirmed first, then steps 2 to 7 run without a pause. With\n"
+	      "--pause-between-steps (or the profile's pause-between-steps = yes) each\n"
+	      "step is confirmed as it runs, and the service stays down meanwhile.\n"
 	      "\n"));
 	fprintf(f,
 	    _("Exit status: 0 recovered (the service runs); 1 the recovery failed or was\n"
@@ -266,6 +277,9 @@ main_option(struct cli *c, int ch, int argc, char **argv)
 		break;
 	case OPT_KEEP_QUARANTINE:
 		c->opt.remove_quarantine = 0;
+		break;
+	case OPT_PAUSE:
+		c->opt.pause_between_steps = 1;
 		break;
 	case OPT_REPORT_JSON:
 		c->opt.report_json = optarg;

@@ -72,6 +72,8 @@ struct fe_step_info {
 	/* translated: exactly what the tool is about to do (paths, service, counts); may be NULL */
 	const char *action;
 	int destructive; /* the step changes Kmsdata or the service */
+	/* the step was confirmed before and runs now (steps 2-7 after the last confirmation) */
+	int confirmed;
 };
 
 struct fe_question {

@@ -55,6 +55,10 @@ struct recovery {
 
 	struct fe_view view;
 	struct fe_step steps[STEP_COUNT];
+	const struct step *table;  /* steps_table, for the files below steps.c */
+	char *actions[STEP_COUNT]; /* what each step does, as confirmed */
+	int pausing;               /* each step confirmed as it runs (pause-between-steps) */
+	int surveyed;              /* files_before and bytes_before are counted */
 	char *state_text;  /* where things stand, with the advice to run again when unfinished */
 	char *state_plain; /* the same without the advice */
 	char *cause;       /* the last failure, for the report */
@@ -82,8 +86,13 @@ struct step {
 	const char *title;       /* N_() */
 	const char *explanation; /* N_() */
 	int destructive;
-	/* Runs the step: STEP_GO_ON, STEP_GO_BACK, or an exit code (>= 0) that ends the run. */
-	int (*run)(struct recovery *r);
+	/*
+	 * Shows the step and asks for its confirmation (NULL: nothing to ask), and
+	 * does it (NULL: nothing to do). Each returns STEP_GO_ON, STEP_GO_BACK, or
+	 * an exit code (>= 0) that ends the run.
+	 */
+	int (*ask)(struct recovery *r);
+	int (*act)(struct recovery *r);
 	/* The phase the journal holds once the step is done (or -1). */
 	int done_phase;
 };
@@ -165,12 +174,29 @@ int rollback_recovery(struct recovery *r);
 /* Rolls back an interrupted recovery, as the operator asked: 0 when done, else EXIT_FAILED. */
 int rollback_as_asked(struct recovery *r);
 
+/* step-screen.c: a step shown and confirmed (the table from r->table). */
+/* Shows step i (running); confirmed: it was confirmed before and runs now. */
+void steps_show(struct recovery *r, int i, const char *action, int confirmed);
+/* Keeps step i's action (taken) for its screen while it runs. */
+void steps_set_action(struct recovery *r, int i, char *action);
+/* Step i's confirmation: STEP_GO_ON, STEP_GO_BACK or an exit code. */
+int steps_confirm(struct recovery *r, int i, const char *title, const char *text, int destructive);
+/* The last question before the service goes down: STEP_GO_ON, STEP_GO_BACK or an exit code. */
+int steps_ready(struct recovery *r);
+
+/* steps-act.c: what steps 2-7 do once confirmed. */
+int step2_stop(struct recovery *r);
+int step3_clear(struct recovery *r);
+int step4_restore(struct recovery *r);
+int step6_check(struct recovery *r);
+int step7_start(struct recovery *r);
+/* The end's quarantine question; its path when kept, else NULL. */
+char *steps_finish_quarantine(struct recovery *r);
+
 /* steps.c: KB Q198814, one table. */
 extern const struct step steps_table[STEP_COUNT];
 /* The step list of the view, from the table. */
 void steps_view(struct recovery *r);
-/* The end's quarantine question; its path when kept, else NULL. */
-char *steps_finish_quarantine(struct recovery *r);
 
 /* finish.c: the end of every recovery run; returns code (or a failure of the end's own). */
 int finish_run(struct recovery *r, int code);

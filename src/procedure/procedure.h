@@ -33,9 +33,10 @@ struct recovery_options {
 	const char *alpha_file;      /* --alpha-file ("-" = stdin), or NULL */
 	const char *passphrase_file; /* --backup-passphrase-file, or NULL */
 	int dry_run;
-	int resume;            /* --resume */
-	int rollback;          /* --rollback */
-	int remove_quarantine; /* --remove-quarantine: 1; --keep-quarantine: 0; -1: ask */
+	int resume;              /* --resume */
+	int rollback;            /* --rollback */
+	int remove_quarantine;   /* --remove-quarantine: 1; --keep-quarantine: 0; -1: ask */
+	int pause_between_steps; /* confirm each step as it runs (else all before the stop) */
 	const char *report_json;
 	/* The default profile's path when it does not exist (the built-in defaults are used), else NULL. */
 	const char *no_profile;

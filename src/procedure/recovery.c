@@ -163,6 +163,7 @@ recovery_init(struct recovery *r, struct profile *p, struct frontend *fe,
 	r->view.steps = r->steps;
 	r->view.nsteps = STEP_COUNT;
 	r->view.current = -1;
+	r->pausing = o->pause_between_steps || p->pause_between_steps;
 	recovery_set_state(r);
 }
 
@@ -185,6 +186,8 @@ recovery_release(struct recovery *r)
 	free(r->state_text);
 	free(r->state_plain);
 	free(r->cause);
+	for (size_t i = 0; i < STEP_COUNT; i++)
+		free(r->actions[i]);
 }
 
 /* mkdir -p for the state directory, 0700. */

@@ -192,13 +192,14 @@ media_find_folders(void)
 static char *
 media_unescape_label(const char *name)
 {
-	char *out = xmalloc(strlen(name) + 1), *o = out;
-	unsigned int byte;
+	char *out = xmalloc(strlen(name) + 1), *o = out, hex[3] = { 0 };
 
 	while (*name != '\0') {
-		if (name[0] == '\\' && name[1] == 'x' && sscanf(name + 2, "%2x", &byte) == 1 &&
-		    isxdigit((unsigned char)name[2]) && isxdigit((unsigned char)name[3])) {
-			*o++ = (char)byte;
+		if (name[0] == '\\' && name[1] == 'x' && isxdigit((unsigned char)name[2]) &&
+		    isxdigit((unsigned char)name[3])) {
+			hex[0] = name[2];
+			hex[1] = name[3];
+			*o++ = (char)strtoul(hex, NULL, 16);
 			name += 4;
 		} else
 			*o++ = *name++;

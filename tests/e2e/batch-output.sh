@@ -1,8 +1,9 @@
 #!/bin/sh
 # The batch frontend's output, read by scripts and by people grepping a
 # log: one fact a line, the later lines of a text indented under its first
-# (never at column 0 in the middle of a step), and after each step shown a
-# line with what came of it: done, or failed.
+# (never at column 0 in the middle of a step), every step said before the
+# service is stopped, and after each step a line with what came of it:
+# done, or failed.
 . "$top_srcdir/tests/lib.sh"
 
 # order FILE A B: the first line matching A comes before the first matching B.
@@ -19,18 +20,29 @@ archive "$w" tar "$w/backup.tar"
 	--startup-disk "$w/media/usb/KMSPWD.INI" >"$w/out" 2>&1
 is "$?" 0 "a batch recovery exits 0"
 like "$w/out" "^  Managed by: command$" "step 5's \"Managed by:\" is indented under its step"
-like "$w/out" "^  State: stopped$" "and so is \"State:\""
+like "$w/out" "^  State: running$" "and so is \"State:\" (the service still runs: nothing is stopped yet)"
 unlike "$w/out" "^(Managed by|State):" "no line of a step's text at column 0"
 like "$w/out" "^Prerequisites: done$" "the prerequisites are said to be done"
+# Every step is said first (what it will do), in order; then steps 2-7
+# run, each result in order; nothing is done before the last is said.
 n=1
-while [ "$n" -le 7 ]; do
-	next=$((n + 1))
-	[ "$n" = 7 ] && next=F
-	order "$w/out" "^Step $n of 7: " "^Step $n done: " &&
-		{ [ "$next" = F ] || order "$w/out" "^Step $n done: " "^Step $next of 7: "; }
-	ok $? "step $n: what it will do, then that it is done ($(grep "^Step $n done: " "$w/out"))"
+while [ "$n" -le 6 ]; do
+	order "$w/out" "^Step $n of 7: " "^Step $((n + 1)) of 7: "
+	ok $? "step $n is said before step $((n + 1))"
 	n=$((n + 1))
 done
+order "$w/out" "^Step 7 of 7: " "^Step 2 done: "
+ok $? "step 2 is done only after step 7 was said"
+n=2
+while [ "$n" -le 6 ]; do
+	[ "$n" = 5 ] && { n=$((n + 1)); continue; }
+	next=$((n + 1))
+	[ "$next" = 5 ] && next=6
+	order "$w/out" "^Step $n done: " "^Step $next done: "
+	ok $? "step $n is done before step $next ($(grep "^Step $n done: " "$w/out"))"
+	n=$((n + 1))
+done
+is "$(grep -c '^Step [2-7] of 7: ' "$w/out")" 6 "each step's text is said once"
 like "$w/out" "^Step 3 done: Clear the Kmsdata folder$" "the result names the step"
 is "$(grep -c '^Step [1-7] done: ' "$w/out")" 7 "each step's result is said once"
 order "$w/out" "^Step 7 done: " "^The KM Server is recovered" &&

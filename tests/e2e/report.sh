@@ -18,9 +18,11 @@ archive "$w" tar.gz "$w/backup.tar.gz" || { echo "Bail out! archive failed"; exi
 files=$(find "$w/original" -type f ! -name MANIFEST.sha256 | wc -l)
 bytes=$(find "$w/original" -type f ! -name MANIFEST.sha256 -printf '%s\n' | awk '{s += $1} END {print s}')
 
-# The first run stops the service, then the operator says No at step 3.
+# The first run, pausing between steps, stops the service; then the
+# operator says No at step 3.
 printf 'confirm-3 = no\n' >"$w/answers"
 "$KMSRECOVER" recover --profile "$w/profile" --frontend batch --yes --answers "$w/answers" \
+	--pause-between-steps \
 	--backup "$w/backup.tar.gz" --alpha-file "$w/alpha.original" </dev/null >"$w/out1" 2>&1
 is "$?" 1 "No at step 3 after the stop: exit 1"
 first=$(ls "$w/state"/report-*.txt 2>/dev/null)

@@ -38,8 +38,8 @@ for L in $(grep -v '^#' "$top_srcdir/po/LINGUAS"); do
 	D=$T/$L
 	yes=$(msg "$L" yes) no=$(msg "$L" no)
 	# backup: the one found on the media; the password: the startup disk;
-	# steps 1 to 7: yes; keep the quarantine: no.
-	printf '1\n2\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n' "$yes" "$yes" "$yes" "$yes" "$yes" "$yes" "$yes" "$no" |
+	# steps 1 to 7 and "Recover now?": yes; keep the quarantine: no.
+	printf '1\n2\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n' "$yes" "$yes" "$yes" "$yes" "$yes" "$yes" "$yes" "$yes" "$no" |
 		LANGUAGE=$L TERM=dumb "$KMSRECOVER" demo --frontend text --records 5 --dir "$D" >"$D.out" 2>&1
 	rc=$?
 	is "$rc" 0 "$L: the demo recovery through the text frontend exits 0"

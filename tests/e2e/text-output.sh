@@ -31,7 +31,7 @@ prose() { tr -d '\r' <"$1" | sed 's|[^ ]*/[^ ]*$||' | LC_ALL=C.UTF-8 wc -L; }
 
 # task 1 (recover); backup: candidate 1; password: 2 (startup disk); steps 1
 # to 7: y; keep the quarantine.
-answers='1\n1\n2\ny\ny\ny\ny\ny\ny\ny\nn\n'
+answers='1\n1\n2\ny\ny\ny\ny\ny\ny\ny\ny\nn\n'
 
 # Into a pipe, COLUMNS unset: 80 columns.
 {

@@ -103,7 +103,7 @@ welcome_in() {
 # Each language through a whole recovery.
 for L in $LINGUAS; do
 	for id in Welcome Language 'Step %d of %d: %s' 'Stop the work in progress?' \
-		'Move the files out of Kmsdata?' Finished \
+		'Move the files out of Kmsdata?' 'Recover now?' Finished \
 		'The KM Server is recovered and running on the original data.'; do
 		translated "$L" "$id"
 	done
@@ -138,6 +138,10 @@ for L in $LINGUAS; do
 	expect "$L: step 5" "$(step "$L" 5)" Enter
 	expect "$L: step 6" "$(step "$L" 6)" Enter
 	expect "$L: step 7" "$(step "$L" 7)" Enter
+	# The last question before the service goes down, in this language: Yes by its hotkey.
+	expect "$L: the last question" "$(msg "$L" 'Recover now?')" &&
+		at_screen "$L: the last question"
+	tmux_type "$(hotkey "$L" '&Yes')"
 	expect "$L: the quarantine question" "$(msg "$L" 'Remove the quarantine folder?')" Enter
 	expect "$L: the summary" "kmsrecover - MSExchangeKMS - $(msg "$L" Finished)" &&
 		shows "< $(plain "$L" '&OK') >" "$L: its OK button is in $L" &&

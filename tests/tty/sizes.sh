@@ -114,6 +114,10 @@ walk() {
 	confirm "$1" 5 Enter
 	confirm "$1" 6 Enter
 	confirm "$1" 7 Enter
+	expect "$name: the last question before the service goes down" "$(msg "$1" 'Recover now?')" &&
+		tap_wait "$name: its Yes in view" wait_for "< $(plain "$1" '&Yes') >" &&
+		fits "$name: the last question" && keys_in_bar "$1" "$name: the last question"
+	tmux_keys "$_yes"
 	expect "$name: the quarantine question" "$(msg "$1" 'Remove the quarantine folder?')" &&
 		fits "$name: the quarantine question"
 	tmux_keys Enter

@@ -160,6 +160,17 @@ steps_yes() {
 	expect "$name: step 5" 'Step 5 of 7: Select the KM Server service' Enter
 	expect "$name: step 6" 'Step 6 of 7: Give the original startup password' Enter
 	expect "$name: step 7" 'Step 7 of 7: Start the KM Server service' Enter
+	ready
+}
+
+# The last question, after step 7's: No by default; y goes ahead. (ready
+# stopped: a resumed run, whose service an interrupted run stopped.)
+ready() {
+	expect "$name: the last question before the service goes down" 'Recover now?' &&
+		shows 'at most about' "$name: it says how long the service will be down"
+	[ "${1:-}" = stopped ] ||
+		check "$name: nothing is stopped before it is answered" service_running "$D"
+	tmux_keys y
 }
 
 # On a monochrome screen the focus is in reverse video: step 3 starts on No.
@@ -243,6 +254,7 @@ expect "typed: step 4" 'Step 4 of 7: Restore Kmsdata' y
 expect "typed: step 5" 'Step 5 of 7: Select the KM Server service' Enter
 expect "typed: step 6" 'Step 6 of 7: Give the original startup password' Enter
 expect "typed: step 7" 'Step 7 of 7: Start the KM Server service' Enter
+ready
 expect "typed: the quarantine question" 'Remove the quarantine folder?' y
 expect "typed: the summary" 'The KM Server is recovered and running on the' &&
 	shows "Keys: +all $keys keys match the original" "typed: all $keys keys match"
@@ -316,13 +328,15 @@ expect "resize: step 4" 'Step 4 of 7: Restore Kmsdata' y
 expect "resize: step 5" 'Step 5 of 7: Select the KM Server service' Enter
 expect "resize: step 6" 'Step 6 of 7: Give the original startup password' Enter
 expect "resize: step 7" 'Step 7 of 7: Start the KM Server service' Enter
+ready
 finish
 ended 0
 check "resize: the server answers with the original's keys" keys_match_original
 all_fit
 
 # ---------------------------------------------------------------------------
-# Enter at step 3 answers its default, No: nothing is moved.
+# Enter at step 3 answers its default, No: nothing is moved, nothing was
+# stopped (every step is confirmed before the service goes down).
 demo_start no3 -- --records 20
 welcome_and_backup
 password_from_disk
@@ -334,16 +348,19 @@ tree_digest "$D/server/Kmsdata" >"$T/no3.before"
 is "$(grep -c 'Move [0-9]* files' "$T/screen")" 1 "no3: what will be done is said once, not again as the question's text"
 keep step3
 tmux_keys Enter
-expect "no3: No stops the recovery and says where things stand" 'Kmsdata is untouched' Enter
+expect "no3: No stops the recovery and says nothing was changed" 'Nothing has been changed yet' Enter
 expect "no3: the summary says so" 'The recovery did not complete' Enter
 ended 1
 tree_digest "$D/server/Kmsdata" >"$T/no3.after"
 check "no3: Kmsdata is as it was" cmp -s "$T/no3.before" "$T/no3.after"
+check "no3: the service was never stopped" service_running "$D"
+check_fails "no3: no journal claims an interrupted recovery" test -e "$D/state/journal"
 all_fit
 
 # ---------------------------------------------------------------------------
-# F10 at step 3, then a second run resumes.
-demo_start quit -- --records 20
+# F10 at step 3 with --pause-between-steps (each step runs as it is
+# confirmed: the service is down there), then a second run resumes.
+demo_start quit -- --records 20 --pause-between-steps
 welcome_and_backup
 password_typed "$(alpha_new)"
 expect "quit: the NEW alpha string is refused" 'Event 5057' Enter
@@ -383,6 +400,7 @@ expect "resume: step 5" 'Step 5 of 7: Select the KM Server service' Enter
 expect "resume: the password is asked again" 'How will you give the ORIGINAL startup password?' Down Enter
 expect "resume: step 6" 'Go on with this password?' Enter
 expect "resume: step 7" 'Step 7 of 7: Start the KM Server service' Enter
+ready stopped
 expect "resume: the quarantine question" 'Remove the quarantine folder?' Enter
 expect "resume: the summary" 'The KM Server is recovered and running on the' Enter
 ended 0 "$D.exit.2"
@@ -443,6 +461,7 @@ else
 	expect "ja: step 5" "$(ja_step 5)" Enter
 	expect "ja: step 6" "$(ja_step 6)" Enter
 	expect "ja: step 7" "$(ja_step 7)" Enter
+	expect "ja: the last question" "$(ja 'Recover now?')" y
 	expect "ja: the quarantine question" "$(ja 'Remove the quarantine folder?')" Enter
 	expect "ja: the summary" "kmsrecover - MSExchangeKMS - $(ja Finished)" Enter
 	ended 0

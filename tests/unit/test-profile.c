@@ -99,6 +99,7 @@ test_defaults(void)
 	ok(p->secret_case == SECRET_CASE_UPPER, "defaults: case upper");
 	ok(p->iterations == 10000, "defaults: iterations 10000");
 	ok(strcmp(p->state_dir, LOCALSTATEDIR "/lib/kmsrecover") == 0, "defaults: state-dir");
+	ok(p->pause_between_steps == 0, "defaults: no pause between steps");
 	ok(strcmp(profile_manager_name(SERVICE_MANAGER_SYSV), "sysv") == 0, "manager name sysv");
 	profile_free(p);
 }
@@ -125,7 +126,8 @@ static const char full_profile[] =
     "[backup]\n"
     "iterations = 200000\n"
     "[recovery]\n"
-    "state-dir = /srv/kmsrecover\n";
+    "state-dir = /srv/kmsrecover\n"
+    "pause-between-steps = yes\n";
 
 static void
 test_full(void)
@@ -158,6 +160,7 @@ test_full(void)
 	ok(p->secret_case == SECRET_CASE_EXACT, "full: case exact");
 	ok(p->iterations == 200000, "full: iterations");
 	ok(strcmp(p->state_dir, "/srv/kmsrecover") == 0, "full: state-dir");
+	ok(p->pause_between_steps == 1, "full: pause-between-steps = yes");
 	free(cause);
 	free(path);
 	profile_free(p);
@@ -225,6 +228,8 @@ static const struct error_case error_cases[] = {
 	{ "[secret]\nverify = \"\"\"\n", ":2:", "[secret] verify", "not closed" },
 	{ "[backup]\niterations = many\n", ":2:", "[backup] iterations", "\"many\"" },
 	{ "[recovery]\nstate-dir = var/lib\n", ":2:", "[recovery] state-dir", "absolute" },
+	{ "[recovery]\npause-between-steps = true\n", ":2:", "[recovery] pause-between-steps",
+	    "expected yes or no" },
 };
 
 static void

@@ -280,7 +280,7 @@ curses_layout_steps(struct wizard *w, const struct curses_rect *r)
 	if (first < 0)
 		first = 0;
 	y = r->y + 1;
-	for (i = (size_t)first; i < (size_t)(first + shown); i++) {
+	for (i = (size_t)first; i < (size_t)first + (size_t)shown; i++) {
 		curses_layout_step(w, i, y, r->x + 1, r->w - 2, two);
 		y += two ? 2 : 1;
 	}

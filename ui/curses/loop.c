@@ -130,7 +130,8 @@ curses_loop_draw(struct wizard *w)
 	small = curses_layout_too_small();
 	if (!small && w->base != NULL)
 		w->base->draw(w, w->base);
-	else if (!small)
+	else if (!small && w->noverlays == 0)
+		/* (A box open over it waits for the operator: the work does not go on.) */
 		loop_draw_idle(w);
 	if (!small)
 		loop_draw_bar(w);

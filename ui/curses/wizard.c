@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "frontends.h"
 #include "fs.h"
@@ -292,6 +295,29 @@ wizard_ask_secret(struct frontend *fe, const struct fe_question *q, struct secre
 	return r;
 }
 
+/*
+ * Whether the terminal still holds output of an earlier paint that the line
+ * has not carried yet (a serial console at 9600 baud carries 960 bytes a
+ * second). The gauge then skips a frame: the work never waits in write(2)
+ * for the operator's screen. A serial line says what it holds (TIOCOUTQ):
+ * at most a tenth of a second of its output (baudrate()) may wait. A
+ * pseudo-terminal always says 0; there a paint waits until the terminal
+ * can take output without blocking.
+ */
+static int
+wizard_line_busy(void)
+{
+	struct pollfd out = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	int queued = 0, bps = baudrate();
+	int limit = bps > 0 ? bps / 100 : 1024;
+
+	if (limit < 96)
+		limit = 96;
+	if (ioctl(STDOUT_FILENO, TIOCOUTQ, &queued) == 0 && queued > limit)
+		return 1;
+	return poll(&out, 1, 0) == 0;
+}
+
 static int
 wizard_progress(struct frontend *fe, const char *label, const struct progress_state *s)
 {
@@ -326,7 +352,7 @@ wizard_progress(struct frontend *fe, const char *label, const struct progress_st
 			return 1;
 		paint |= r;
 	}
-	if (paint || now - w->last_draw >= WIZARD_DRAW_EVERY)
+	if ((paint || now - w->last_draw >= WIZARD_DRAW_EVERY) && !wizard_line_busy())
 		curses_loop_draw(w);
 	return 0;
 }
