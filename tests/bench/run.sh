@@ -14,6 +14,8 @@
 #   BENCH_TMPDIR=DIR     where the data goes (default /tmp; needs ~14 GB)
 #   BENCH_KEEP=1         keep the data folder (it is removed otherwise)
 #   BENCH_REPORT=FILE    only print the report of an earlier run's figures
+#   BENCH_READ=SECONDS   the wizard's reading time on each screen (3)
+#   BENCH_ONLY=console   only the batch recoveries and the console's measures
 #
 # The figures go to bench-results.txt in the build tree as they come, the
 # report to bench-report.txt.
@@ -176,7 +178,20 @@ END {
 		printf "%-17s %-19s %-19s %-16s %s\n", c, fig(c ".gauge.curses"), fig(c ".gauge.batch"), (rg < 0 ? "-" : sprintf("%+.1f %% %s", (rg - 1) * 100, mark(rg, 1.03))), (rc < 0 ? "-" : sprintf("%+.1f %% %s", (rc - 1) * 100, mark(rc, 1.03)))
 	}
 	print ""
-	print "6. Peak resident memory of each kmsrecover run (target <=24 MiB whatever the size)"
+	print "6. A person at the console: the wizard driven in tmux, " meta["read"] " s of reading on each screen, its"
+	print "   downtime against the batch downtime (section 3); with --pause-between-steps for comparison; and"
+	print "   the backup read under the wizard on a terminal drained at 960 B/s (9600 baud) against a fast one"
+	printf "%-17s %-19s %-19s %-15s %-19s %-19s %-19s %s\n", "Kmsdata", "wizard downtime", "batch downtime", "<= batch+0.5", "paused downtime", "read, 960 B/s", "read, fast", "ratio <=1.10"
+	for (i = 1; i <= ns; i++) {
+		c = S[i]
+		if (collect(c ".console.wizard") == 0 && collect(c ".console.slow") == 0)
+			continue
+		dw = ratio(c ".console.wizard") - ratio(c ".downtime")
+		rs = ratio(c ".console.slow", c ".console.fast", "/")
+		printf "%-17s %-19s %-19s %-15s %-19s %-19s %-19s %s\n", c, fig(c ".console.wizard"), fig(c ".downtime"), sprintf("%+.2f %s", dw, mark(dw < 0 ? 0 : dw, 0.5)), fig(c ".console.paused"), fig(c ".console.slow"), fig(c ".console.fast"), (rs < 0 ? "-" : sprintf("%.2f %s", rs, mark(rs, 1.10)))
+	}
+	print ""
+	print "7. Peak resident memory of each kmsrecover run (target <=24 MiB whatever the size)"
 	worst = 0
 	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
 		c = S[i] "." F[j]
@@ -509,6 +524,68 @@ bench_recover() { # bench_recover SIZE
 	trash "$w"/server/Kmsdata.pre-recovery-*
 }
 
+# The console (issue of a person at the keyboard): the wizard driven in
+# tmux with BENCH_READ seconds of reading on every screen, and its downtime
+# from the JSON report, in the default order and with --pause-between-steps
+# (the batch recovery's is SIZE.downtime); and the backup read under the
+# wizard on a pseudo-terminal drained at 960 bytes a second (a 9600-baud
+# serial console) against one drained as fast as it comes (console.py).
+read_secs=${BENCH_READ:-3}
+console_wait() { # console_wait SOCKET TEXT: until the screen shows TEXT (60 s at most)
+	n=0
+	until tmux -L "$1" capture-pane -p 2>/dev/null | grep -qF -- "$2"; do
+		n=$((n + 1))
+		[ "$n" -ge 600 ] && { say "the wizard never showed: $2"; return 1; }
+		sleep 0.1
+	done
+}
+bench_console_wizard() { # bench_console_wizard SIZE KEY [--pause-between-steps]
+	w=$B/world-$1
+	key=$2
+	shift 2
+	tmux_n=$((tmux_n + 1))
+	sock="$tmux_socket-$tmux_n"
+	rm -f "$w/console.json"
+	tmux -L "$sock" -f /dev/null new-session -d -x 80 -y 24 \
+		"TERM=tmux-256color '$KMSRECOVER' recover --profile '$w/profile' --backup '$w/backup.tar' --startup-disk '$w/media/usb' --keep-quarantine --report-json '$w/console.json' $* 2>'$B/c.log'; tmux wait-for -S console" ||
+		return 1
+	for step in 'Welcome:Enter' 'NEW alpha string:Enter' 'Step 1 of 7:Enter' \
+		'Step 2 of 7:Enter' 'Move the files out of Kmsdata?:y' 'Step 4 of 7:Enter' \
+		'Step 5 of 7:Enter' 'Step 6 of 7:Enter' 'Step 7 of 7:Enter' 'Recover now?:y' \
+		'The KM Server is recovered:Enter'; do
+		text=${step%:*}
+		[ "$text" = 'Recover now?' ] && [ $# -gt 0 ] && continue
+		console_wait "$sock" "$text" || { tmux -L "$sock" kill-server; return 1; }
+		# (The last screen is not read: the service runs again by then.)
+		[ "$text" = 'The KM Server is recovered' ] || sleep "$read_secs"
+		tmux -L "$sock" send-keys "${step##*:}"
+	done
+	tmux -L "$sock" wait-for console
+	down=$(sed -n 's/.*"downtime_seconds": \([0-9.]*\).*/\1/p' "$w/console.json")
+	[ -n "$down" ] || { say "the wizard's recovery failed:"; cat "$B/c.log" >&2; return 1; }
+	echo "$key $run $down 0" >>"$results"
+	trash "$w"/server/Kmsdata.pre-recovery-*
+}
+bench_console_read() { # bench_console_read SIZE RATE KEY
+	w=$B/world-$1
+	settle
+	secs=$(/usr/bin/python3 "$bench_src/console.py" "$2" "$w/state/journal" -- \
+		"$KMSRECOVER" recover --profile "$w/profile" --backup "$w/backup.tar" \
+		--startup-disk "$w/media/usb" --keep-quarantine 2>"$B/c.log")
+	"$KMSRECOVER" recover --profile "$w/profile" --frontend batch --rollback >/dev/null 2>&1
+	[ -n "$secs" ] || { say "the slow console's run failed:"; cat "$B/c.log" >&2; return 1; }
+	echo "$3 $run $secs 0" >>"$results"
+}
+bench_console() { # bench_console SIZE: the four, in an order that alternates
+	if [ $((run % 2)) -eq 1 ]; then
+		bench_console_read "$1" 0 "$1.console.fast" && bench_console_read "$1" 960 "$1.console.slow"
+	else
+		bench_console_read "$1" 960 "$1.console.slow" && bench_console_read "$1" 0 "$1.console.fast"
+	fi || return 1
+	bench_console_wizard "$1" "$1.console.wizard" &&
+		bench_console_wizard "$1" "$1.console.paused" --pause-between-steps
+}
+
 results=$builddir/bench-results.txt
 {
 	echo "# host $(uname -sr), $(nproc) cores, load $load_start at the start"
@@ -516,6 +593,7 @@ results=$builddir/bench-results.txt
 	echo "# scale $scale"
 	echo "# sizes $sizes"
 	echo "# formats $formats"
+	echo "# read $read_secs"
 } >"$results"
 mkdir "$B/trash"
 trash_n=0
@@ -532,6 +610,7 @@ repeat() {
 	done
 }
 for size in $sizes; do
+	[ "${BENCH_ONLY:-}" = console ] && break
 	# Writing: every format of the realistic tree; for the small tree, the
 	# disk's time is the files' and not the format's: tar (BENCH_SMALL_FORMATS).
 	disk_formats=$formats
@@ -556,6 +635,7 @@ done
 for size in $sizes; do
 	make_world "$size"
 	repeat "$size, recoveries" bench_recover "$size"
+	repeat "$size, at the console" bench_console "$size"
 	"$KMSIM" stop --run "$B/world-$size/server/run" >/dev/null 2>&1
 	empty_trash many
 done
