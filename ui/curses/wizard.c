@@ -34,8 +34,9 @@
 #include "wizard.h"
 #include "xmalloc.h"
 
-#define WIZARD_DRAW_EVERY 0.1  /* seconds between two paints of the gauge */
-#define WIZARD_POLL_EVERY 0.02 /* seconds between two looks at the keyboard during work */
+#define WIZARD_DRAW_EVERY 0.1   /* seconds between two paints of the gauge */
+#define WIZARD_POLL_EVERY 0.02  /* seconds between two looks at the keyboard during work */
+#define WIZARD_LINE_WAITED 0.02 /* a paint that took longer waited for the terminal */
 
 static void
 wizard_help(struct wizard *w)
@@ -352,8 +353,18 @@ wizard_progress(struct frontend *fe, const char *label, const struct progress_st
 			return 1;
 		paint |= r;
 	}
-	if ((paint || now - w->last_draw >= WIZARD_DRAW_EVERY) && !wizard_line_busy())
+	if ((paint || now - w->last_draw >= WIZARD_DRAW_EVERY) && now >= w->draw_after &&
+	    !wizard_line_busy()) {
 		curses_loop_draw(w);
+		/*
+		 * A paint that had to wait for the line (a pseudo-terminal read
+		 * slowly says nothing of what it holds until it is full): the
+		 * next waits nine times as long, so that the work loses a tenth
+		 * at most, and the line drains what is queued.
+		 */
+		if (w->last_draw - now > WIZARD_LINE_WAITED)
+			w->draw_after = w->last_draw + 9 * (w->last_draw - now);
+	}
 	return 0;
 }
 

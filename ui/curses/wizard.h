@@ -192,8 +192,10 @@ struct wizard {
 	struct curses_gauge *gauge;
 	double last_poll; /* when progress() last looked at the keyboard */
 	double last_draw; /* when the screen was last painted */
-	int dead_reads;   /* reads that failed at once, in a row */
-	int unwinding;    /* Quit confirmed: every loop returns CURSES_UNWIND */
+	/* the gauge paints again no sooner: the last paint waited for a slow line */
+	double draw_after;
+	int dead_reads; /* reads that failed at once, in a row */
+	int unwinding;  /* Quit confirmed: every loop returns CURSES_UNWIND */
 
 	/*
 	 * Set by the wizard, called by the loop (loop.c), which knows no widget
