@@ -7,7 +7,7 @@
 # Back from step 1 to the prerequisites does not read the same backup again
 # (the staged copy is kept: same inode, the transcript says so). Quitting
 # then leaves nothing behind: no staged copy, Kmsdata and the service as
-# they were.
+# they were. The KB's order (--pause-between-steps) is walked too.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/tty/lib.sh"
 
@@ -118,6 +118,41 @@ tree_digest "$D/server/Kmsdata" | cmp -s - "$T/kmsdata.before"
 ok $? "tasks: Kmsdata is as it was"
 "$KMSIM" status --run "$D/server/run" >/dev/null 2>&1
 ok $? "tasks: the service still runs"
+"$KMSIM" stop --run "$D/server/run" >/dev/null 2>&1
+
+# --pause-between-steps: the KB's order. The service stops right after
+# step 2's confirmation; from step 3 on there is no Back and no last
+# question; the recovery ends as the default order's does.
+name=paused
+broken=
+D=$T/paused
+tmux_start "$(q "$KMSRECOVER") demo --records 5 --pause-between-steps --dir $(q "$D")$(then_shell "$D.exit")"
+expect "paused: welcome" 'kmsrecover - MSExchangeKMS - Welcome' Enter
+expect "paused: the backup is asked" 'Where is the backup of Kmsdata?' Down
+expect "paused: Down puts it in the field" 'kmsdata-backup.tar.gz ]' Enter
+expect "paused: how the password is given" 'How will you give' Down Enter
+expect "paused: the warning" 'NEW alpha string' Enter
+expect "paused: step 1" 'Step 1 of 7: Check the reinstalled KM Server' &&
+	shows 'Go on to stop the service?' "paused: step 1 says the stop comes next"
+"$KMSIM" status --run "$D/server/run" >/dev/null 2>&1
+ok $? "paused: the service runs at step 1"
+tmux_keys Enter
+expect "paused: step 2" 'Step 2 of 7: Stop the KM Server service' Enter
+expect "paused: step 3" 'Move the files out of Kmsdata?' &&
+	shows '< Yes >   < No >' "paused: step 3 has Yes and No" &&
+	! grep -q '< Back >' "$T/screen"
+ok $? "paused: and no Back (the service is down)"
+"$KMSIM" status --run "$D/server/run" >/dev/null 2>&1
+ok $((!$?)) "paused: the service was stopped at step 2's confirmation"
+tmux_keys y
+expect "paused: step 4" 'Step 4 of 7: Restore Kmsdata' Enter
+expect "paused: step 5" 'Step 5 of 7: Select the KM Server service' Enter
+expect "paused: step 6" 'Step 6 of 7: Give the original startup password' Enter
+expect "paused: step 7" 'Step 7 of 7: Start the KM Server service' Enter
+expect "paused: no last question: the quarantine's" 'Remove the quarantine folder?' Enter
+expect "paused: the summary" 'The KM Server is recovered and running on the' Enter
+wait_file "$D.exit" >/dev/null 2>&1
+is "$(cat "$D.exit" 2>/dev/null)" 0 "paused: exits 0"
 "$KMSIM" stop --run "$D/server/run" >/dev/null 2>&1
 
 done_testing
