@@ -40,6 +40,32 @@ steps_set_action(struct recovery *r, int i, char *action)
 }
 
 /*
+ * A confirmation put to the frontend, its answer in the transcript, and what
+ * it means for the run: STEP_GO_ON (yes), STEP_GO_BACK (Back, where q offers
+ * it), or an exit code (No and Quit end the run, saying where things stand).
+ */
+static int
+steps_ask(struct recovery *r, const struct fe_question *q)
+{
+	int reply = ask_confirm(r, q);
+
+	transcript_write(&r->transcript, "%s: %s", q->key,
+	    reply == FE_OK       ? "yes" :
+		reply == FE_NO   ? "no" :
+		reply == FE_BACK ? "back" :
+				   "quit");
+	if (reply == FE_OK)
+		return STEP_GO_ON;
+	if (reply == FE_BACK && q->can_back)
+		return STEP_GO_BACK;
+	if (reply == FE_ERROR)
+		return EXIT_USAGE;
+	r->declined = 1;
+	recovery_note(r, FE_WARNING, NULL, "%s", r->state_text);
+	return EXIT_FAILED;
+}
+
+/*
  * The confirmation of step i. Returns STEP_GO_ON (yes), STEP_GO_BACK (Back,
  * where the step may go back: before anything changed), or an exit code
  * (No and Quit end the run; the journal says where it stands).
@@ -49,7 +75,6 @@ steps_confirm(struct recovery *r, int i, const char *title, const char *text, in
 {
 	struct fe_question q = { 0 };
 	char key[16];
-	int reply;
 
 	if (r->opt->dry_run)
 		return STEP_GO_ON;
@@ -61,21 +86,7 @@ steps_confirm(struct recovery *r, int i, const char *title, const char *text, in
 	q.def = !destructive;
 	/* Once the service is down (pausing between steps) there is no going back. */
 	q.can_back = !r->pausing || i <= STEP_2;
-	reply = ask_confirm(r, &q);
-	transcript_write(&r->transcript, "%s: %s", key,
-	    reply == FE_OK       ? "yes" :
-		reply == FE_NO   ? "no" :
-		reply == FE_BACK ? "back" :
-				   "quit");
-	if (reply == FE_OK)
-		return STEP_GO_ON;
-	if (reply == FE_BACK && q.can_back)
-		return STEP_GO_BACK;
-	if (reply == FE_ERROR)
-		return EXIT_USAGE;
-	r->declined = 1;
-	recovery_note(r, FE_WARNING, NULL, "%s", r->state_text);
-	return EXIT_FAILED;
+	return steps_ask(r, &q);
 }
 
 /*
@@ -87,7 +98,7 @@ steps_ready(struct recovery *r)
 {
 	struct fe_question q = { 0 };
 	char *text;
-	int reply;
+	int ret;
 
 	if (r->opt->dry_run)
 		return STEP_GO_ON;
@@ -103,20 +114,7 @@ steps_ready(struct recovery *r)
 	q.text = text;
 	q.destructive = 1;
 	q.can_back = 1;
-	reply = ask_confirm(r, &q);
+	ret = steps_ask(r, &q);
 	free(text);
-	transcript_write(&r->transcript, "confirm-go: %s",
-	    reply == FE_OK       ? "yes" :
-		reply == FE_NO   ? "no" :
-		reply == FE_BACK ? "back" :
-				   "quit");
-	if (reply == FE_OK)
-		return STEP_GO_ON;
-	if (reply == FE_BACK)
-		return STEP_GO_BACK;
-	if (reply == FE_ERROR)
-		return EXIT_USAGE;
-	r->declined = 1;
-	recovery_note(r, FE_WARNING, NULL, "%s", r->state_text);
-	return EXIT_FAILED;
+	return ret;
 }

@@ -103,6 +103,38 @@ step2_stop(struct recovery *r)
 }
 
 /*
+ * What now, once the service is down and something is not as it should be:
+ * the first choice (go on, or try again), roll back, or quit. Returns 0, 1
+ * or 2, or -1 with *reply when the frontend gave no answer.
+ */
+static int
+steps_what_now(struct recovery *r, const char *key, const char *title, const char *first,
+    const char *first_help, const char *first_key, int *reply)
+{
+	const char *choices[3], *help[3], *keys[3] = { first_key, "rollback", "quit" };
+	struct fe_question q = { 0 };
+	int choice = 2;
+
+	choices[0] = first;
+	choices[1] = _("&Roll back");
+	choices[2] = _("&Quit");
+	help[0] = first_help;
+	help[1] = _("Put back the files that were in Kmsdata before the recovery; remove the "
+		    "staged copy.");
+	help[2] = _("Leave things as they are; run kmsrecover again later to resume or roll "
+		    "back.");
+	q.key = key;
+	q.title = title;
+	q.choices = choices;
+	q.choice_help = help;
+	q.choice_keys = keys;
+	q.nchoices = 3;
+	q.def = 0;
+	*reply = ask_choose(r, &q, &choice);
+	return *reply == FE_OK ? choice : -1;
+}
+
+/*
  * After the stop, before the files move: Kmsdata holds what step 3's screen
  * said (the same number of files; their sizes may differ, the service
  * writes its own logs as it stops). Otherwise the run stops and asks.
@@ -110,14 +142,9 @@ step2_stop(struct recovery *r)
 static int
 steps_recheck(struct recovery *r)
 {
-	static const char *labels[] = { N_("&Go on: move them all into the quarantine"),
-		N_("&Roll back"), N_("&Quit") };
-	static const char *keys[] = { "go-on", "rollback", "quit" };
-	const char *choices[3], *help[3];
-	struct fe_question q = { 0 };
 	uint64_t files = 0, bytes = 0;
 	char *cause = NULL, *title;
-	int choice = 0, reply;
+	int choice, reply;
 
 	if (r->pausing || r->opt->dry_run)
 		return STEP_GO_ON;
@@ -130,33 +157,21 @@ steps_recheck(struct recovery *r)
 	transcript_write(&r->transcript,
 	    "step 3: Kmsdata holds %" PRIu64 " files, %" PRIu64 " when confirmed", files,
 	    r->files_before);
-	choices[0] = _(labels[0]);
-	choices[1] = _(labels[1]);
-	choices[2] = _(labels[2]);
-	help[0] = _("Nothing is deleted: every file there now goes into the quarantine folder.");
-	help[1] = _("Put back the files that were in Kmsdata before the recovery; remove the "
-		    "staged copy.");
-	help[2] = _("Leave things as they are; run kmsrecover again later to resume or roll "
-		    "back.");
 	/* TRANSLATORS: %1$s the Kmsdata path, %2$ and %3$ file counts. */
 	title = xasprintf(_("%1$s changed after you confirmed: it held %2$" PRIu64 " files, it "
 			    "holds %3$" PRIu64 " now. What now?"),
 	    r->kmsdata.path, r->files_before, files);
-	q.key = "kmsdata-changed";
-	q.title = title;
-	q.choices = choices;
-	q.choice_help = help;
-	q.choice_keys = keys;
-	q.nchoices = 3;
-	q.def = 0;
-	reply = ask_choose(r, &q, &choice);
+	choice = steps_what_now(r, "kmsdata-changed", title,
+	    _("&Go on: move them all into the quarantine"),
+	    _("Nothing is deleted: every file there now goes into the quarantine folder."), "go-on",
+	    &reply);
 	free(title);
-	if (reply == FE_OK && choice == 0) {
+	if (choice == 0) {
 		r->files_before = files;
 		r->bytes_before = bytes;
 		return STEP_GO_ON;
 	}
-	if (reply == FE_OK && choice == 1)
+	if (choice == 1)
 		return rollback_recovery(r);
 	recovery_set_state(r);
 	recovery_note(r, FE_WARNING, NULL, "%s", r->state_text);
@@ -238,30 +253,13 @@ step6_check(struct recovery *r)
 static int
 step7_failed(struct recovery *r)
 {
-	static const char *labels[] = { N_("&Try another password"), N_("&Roll back"),
-		N_("&Quit") };
-	static const char *keys[] = { "retry", "rollback", "quit" };
-	const char *choices[3], *help[3];
-	struct fe_question q = { 0 };
-	int choice = 2, reply, ret;
+	int choice, reply, ret;
 
-	choices[0] = _(labels[0]);
-	choices[1] = _(labels[1]);
-	choices[2] = _(labels[2]);
-	help[0] = _("Type the alpha string again, or read another startup disk, and start again.");
-	help[1] = _("Put back the files that were in Kmsdata before the recovery; remove the "
-		    "staged copy.");
-	help[2] = _("Leave things as they are; run kmsrecover again later to resume or roll "
-		    "back.");
-	q.key = "start-failed";
-	q.title = _("The service did not start. What now?");
-	q.choices = choices;
-	q.choice_help = help;
-	q.choice_keys = keys;
-	q.nchoices = 3;
-	q.def = 0;
-	reply = ask_choose(r, &q, &choice);
-	if (reply != FE_OK || choice == 2) {
+	choice = steps_what_now(r, "start-failed", _("The service did not start. What now?"),
+	    _("&Try another password"),
+	    _("Type the alpha string again, or read another startup disk, and start again."),
+	    "retry", &reply);
+	if (choice < 0 || choice == 2) {
 		recovery_set_state(r);
 		recovery_note(r, FE_WARNING, NULL, "%s", r->state_text);
 		return EXIT_FAILED;
