@@ -385,3 +385,22 @@ expect_gone() {
 
 # q WORD: WORD quoted for sh -c.
 q() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
+
+# demo_ended STATUS: the scenario $name (its world $D) ended with STATUS
+# (in $D.exit), no sanitizer report in $D.err; not reached when $broken.
+demo_ended() {
+	if [ -n "$broken" ]; then
+		ok 1 "$name: exits $1 (not reached)"
+		return 1
+	fi
+	wait_file "$D.exit" >"$T/.wait" 2>&1 || cat "$T/.wait"
+	is "$(cat "$D.exit" 2>/dev/null)" "$1" "$name: exits $1"
+	unlike "$D.err" 'Sanitizer|runtime error|Assertion' "$name: no sanitizer report on its standard error"
+}
+
+# all_fit: every screen the scenario $name looked at fits, frames intact.
+all_fit() {
+	screens_fit >"$T/.fits" 2>&1
+	ok $? "$name: every screen fits the terminal, frames intact"
+	head -60 "$T/.fits"
+}

@@ -66,21 +66,8 @@ demo_start() {
 	tmux_start -x "$_x" -y "$_y" "trap '' INT; env$_env $(q "$KMSRECOVER") demo --records 5 --dir $(q "$D") 2>$(q "$D.err"); echo \$? >$(q "$D.exit"); sleep 600"
 }
 
-ended() {
-	if [ -n "$broken" ]; then
-		ok 1 "$name: exits $1 (not reached)"
-		return 1
-	fi
-	wait_file "$D.exit" >"$T/.wait" 2>&1 || cat "$T/.wait"
-	is "$(cat "$D.exit" 2>/dev/null)" "$1" "$name: exits $1"
-	unlike "$D.err" 'Sanitizer|runtime error|Assertion' "$name: no sanitizer report on its standard error"
-}
-
-all_fit() {
-	screens_fit >"$T/.fits" 2>&1
-	ok $? "$name: every screen fits the terminal, frames intact"
-	head -60 "$T/.fits"
-}
+# ended STATUS and all_fit: tests/tty/lib.sh's demo_ended and all_fit.
+ended() { demo_ended "$@"; }
 
 # confirm LL N KEY: step N is on the screen with its Yes in view, fits;
 # KEY answers it.

@@ -99,12 +99,7 @@ keys_match_original() {
 	"$KMSIM" query --run "$D/server/run" --all 2>/dev/null | cmp -s - "$D/fingerprints.original"
 }
 
-# The screens a scenario looked at all fit, frames intact.
-all_fit() {
-	screens_fit >"$T/.fits" 2>&1
-	ok $? "$name: every screen fits the terminal, frames intact"
-	head -60 "$T/.fits"
-}
+# all_fit: the screens a scenario looked at all fit (tests/tty/lib.sh).
 
 # Keeps a copy of the last screen as $T/capture-NAME.txt (for the README).
 keep() { cp "$T/screen" "$T/capture-$1.txt"; }
