@@ -77,6 +77,22 @@ default=$(sed -n 's/^ *\([^ ]*kmsrecover\.conf\)$/\1/p' "$T/help.en" | head -1)
 [ -n "$default" ] && [ -f "$top_builddir/doc/kmsrecover.8" ] &&
 	grep -qF "$default" "$top_builddir/doc/kmsrecover.8"
 ok $? "the man page names the default profile --help names ($default)"
+# The man page is read as troff reads it: no warning (a line of text that
+# starts with '.' is taken for a request and lost).
+if command -v groff >/dev/null 2>&1; then
+	groff -man -ww -z "$top_builddir/doc/kmsrecover.8" >"$T/groff.err" 2>&1
+	[ ! -s "$T/groff.err" ]
+	ok $? "groff reads the man page without a warning" || sed 's/^/# /' "$T/groff.err"
+	# Every option --help gives is in the man page.
+	for opt in $("$KMSRECOVER" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		grep -q -- "$(printf '%s' "$opt" | sed 's/-/\\\\-/g')" "$top_builddir/doc/kmsrecover.8" ||
+			echo "$opt" >>"$T/missing"
+	done
+	[ ! -s "$T/missing" ]
+	ok $? "every option --help names is in the man page" || sed 's/^/# missing: /' "$T/missing"
+else
+	echo "# groff is not installed: the man page's troff is not checked"
+fi
 grep -n 'kmsrecover\.conf' "$top_builddir/doc/kmsrecover.8" | grep -vF "$default" | grep -q /etc/
 [ $? -ne 0 ]
 ok $? "and no other path for it"
