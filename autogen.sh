@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 
 packages="gcc make autoconf automake autopoint libtool pkg-config gettext
 libncurses-dev libarchive-dev libssl-dev tmux libarchive-tools zstd zip
-xz-utils lz4 bzip2 openssl clang-format e2fsprogs"
+xz-utils lz4 bzip2 openssl clang-format e2fsprogs groff-base"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
