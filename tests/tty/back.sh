@@ -145,8 +145,21 @@ ok $? "paused: and no Back (the service is down)"
 "$KMSIM" status --run "$D/server/run" >/dev/null 2>&1
 ok $((!$?)) "paused: the service was stopped at step 2's confirmation"
 tmux_keys y
-expect "paused: step 4" 'Step 4 of 7: Restore Kmsdata' Enter
-expect "paused: step 5" 'Step 5 of 7: Select the KM Server service' Enter
+expect "paused: step 4" 'Step 4 of 7: Restore Kmsdata'
+# What one step's screen costs a serial line: the bytes the program writes
+# from step 4's Yes until step 5 is on the screen, what changed (a whole
+# repaint of the 80x24 screen, Ctrl-L, is about 2.4 KB). About 1 KB is a
+# second at 9600 baud.
+sleep 0.5
+tmux_cmd pipe-pane -o "cat >>$(q "$T/step-bytes")"
+tmux_keys Enter
+expect "paused: step 5" 'Step 5 of 7: Select the KM Server service'
+sleep 0.5
+tmux_cmd pipe-pane
+bytes=$(wc -c <"$T/step-bytes" 2>/dev/null || echo 0)
+[ "$bytes" -gt 0 ] && [ "$bytes" -le 1536 ]
+ok $? "paused: step 5's screen is drawn with $bytes bytes (at most 1.5 KB: what changed, not all of it)"
+tmux_keys Enter
 expect "paused: step 6" 'Step 6 of 7: Give the original startup password' Enter
 expect "paused: step 7" 'Step 7 of 7: Start the KM Server service' Enter
 expect "paused: no last question: the quarantine's" 'Remove the quarantine folder?' Enter
