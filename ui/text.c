@@ -299,7 +299,7 @@ text_choices(struct text *t, const struct fe_question *q)
 
 	for (i = 0; i < q->nchoices; i++) {
 		number = xasprintf("  %zu) ", i + 1);
-		plain = fe_label_plain(q->choices[i]);
+		plain = fe_label_words(q->choices[i]);
 		if (q->choice_help != NULL && q->choice_help[i] != NULL)
 			line = xasprintf("%s - %s", plain, q->choice_help[i]);
 		else
@@ -315,7 +315,7 @@ text_choices(struct text *t, const struct fe_question *q)
 static void
 text_choose_help(struct text *t, const struct fe_question *q)
 {
-	char *numbers, *def = fe_label_plain(q->choices[q->def]);
+	char *numbers, *def = fe_label_words(q->choices[q->def]);
 	const char *what[1];
 
 	/* TRANSLATORS: a line of the help at a numbered choice; %zu is the number of choices. */

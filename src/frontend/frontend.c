@@ -54,3 +54,21 @@ fe_label_hotkey(const char *label)
 	free(plain);
 	return hot >= 0 ? (int)cp : 0;
 }
+
+char *
+fe_label_words(const char *label)
+{
+	char *plain = fe_label_plain(label);
+	const char *mark = strstr(label, "(&");
+	size_t len = strlen(plain);
+
+	/* "...(&T)" at the end: the letter is for keys, not for reading ("Type it (T)"). */
+	if (mark != NULL && mark[2] != '\0' && mark[2] != '&' && mark[3] == ')' &&
+	    mark[4] == '\0' && len >= 3 && plain[len - 1] == ')' && plain[len - 3] == '(') {
+		len -= 3;
+		while (len > 0 && plain[len - 1] == ' ')
+			len--;
+		plain[len] = '\0';
+	}
+	return plain;
+}

@@ -181,6 +181,12 @@ struct frontend {
 char *fe_label_parse(const char *label, long *hot);
 /* Strips '&' hotkey marks from a label into a new string ("&&" -> "&"). */
 char *fe_label_plain(const char *label);
+/*
+ * A label for a frontend without hotkeys (line mode): as fe_label_plain,
+ * and a hotkey given after the text as "(&X)" (the CJK catalogs' way) left
+ * out, since no key reads it there. Newly allocated.
+ */
+char *fe_label_words(const char *label);
 /* The hotkey of a label: the Unicode code point after a single '&', or 0. */
 int fe_label_hotkey(const char *label);
 

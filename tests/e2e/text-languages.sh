@@ -51,7 +51,7 @@ for L in $(grep -v '^#' "$top_srcdir/po/LINGUAS"); do
 	has "$L" "$D.out" 'Where is the backup of Kmsdata?' \
 		"$(msg "$L" 'Where is the backup of Kmsdata?')" "$L: the backup is asked in $L"
 	has "$L" "$D.out" 'How will you give the ORIGINAL startup password?' \
-		"$(msg "$L" 'Read the &startup disk (KMSPWD.INI)' | sed 's/&//')" "$L: the password's source is offered in $L"
+		"$(msg "$L" 'Read the &startup disk (KMSPWD.INI)' | sed 's/ *(&.)$//; s/&//')" "$L: the password's source is offered in $L"
 	has "$L" "$D.out" 'Step %1$d of 7: %2$s\n' \
 		"$(msg "$L" 'Step %1$d of 7: %2$s\n' | sed -n '1s/%1\$d/3/; 1s/%2\$s.*//p')" "$L: the steps are numbered in $L"
 	has "$L" "$D.out" 'Move the files out of Kmsdata?' \
@@ -63,6 +63,10 @@ for L in $(grep -v '^#' "$top_srcdir/po/LINGUAS"); do
 	has "$L" "$D.out" 'The KM Server is recovered and running on the original data.' \
 		"$(first "$L" 'The KM Server is recovered and running on the original data.')" \
 		"$L: the summary in $L"
+	# A hotkey the catalog gives after the text, "(&T)", means nothing where
+	# answers are typed: the numbered choices do not show it.
+	! grep -E '^ +[0-9]+\) .*\([A-Za-z]\)( - |$)' "$D.out" >"$T/marks"
+	ok $? "$L: the numbered choices show no hotkey marker" || sed 's/^/#   /' "$T/marks"
 	# The words typed are the language's own: the English ones are not needed.
 	[ "$yes" != yes ]
 	ok $? "$L: the catalog has its own word for yes ($yes)"

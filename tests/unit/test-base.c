@@ -200,6 +200,17 @@ test_labels(void)
 	p = fe_label_plain("&Roll back");
 	ok(strcmp(p, "Roll back") == 0, "label: the plain text");
 	free(p);
+	p = fe_label_words("\xe5\x85\xa5\xe5\x8a\x9b(&T)");
+	ok(strcmp(p, "\xe5\x85\xa5\xe5\x8a\x9b") == 0,
+	    "label: line mode leaves out a hotkey given after the text");
+	free(p);
+	p = fe_label_words("Read the &startup disk (KMSPWD.INI)");
+	ok(strcmp(p, "Read the startup disk (KMSPWD.INI)") == 0,
+	    "label: line mode keeps parentheses that are text");
+	free(p);
+	p = fe_label_words("Yes (&Y) please");
+	ok(strcmp(p, "Yes (Y) please") == 0, "label: a hotkey group not at the end stays");
+	free(p);
 }
 
 static void
