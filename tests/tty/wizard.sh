@@ -153,7 +153,11 @@ steps_yes() {
 	tmux_keys y
 	expect "$name: step 4" 'Step 4 of 7: Restore Kmsdata' y
 	expect "$name: step 5" 'Step 5 of 7: Select the KM Server service' Enter
-	expect "$name: step 6" 'Step 6 of 7: Give the original startup password' Enter
+	expect "$name: step 6" 'Step 6 of 7: Give the original startup password' &&
+		{ [ "$name" != disk ] ||
+			shows 'KMSPWD\.INI \(medium startup-disk\)' \
+				"$name: step 6 names the KMSPWD.INI read and its medium"; }
+	tmux_keys Enter
 	expect "$name: step 7" 'Step 7 of 7: Start the KM Server service' Enter
 	ready
 }
