@@ -81,6 +81,17 @@ fs_folder_of(const char *path)
 	return dir;
 }
 
+char *
+fs_path_in(const char *given, const char *name)
+{
+	size_t len = strlen(given);
+	struct stat st;
+
+	if (stat(given, &st) != 0 || !S_ISDIR(st.st_mode))
+		return xstrdup(given);
+	return xasprintf("%s%s%s", given, len > 0 && given[len - 1] == '/' ? "" : "/", name);
+}
+
 int
 fs_sync_parent(const char *path)
 {

@@ -31,6 +31,12 @@ int fs_fsync(int fd);
 /* The folder path is in: "/" for "/x", "." for a bare name. Newly allocated. */
 char *fs_folder_of(const char *path);
 
+/*
+ * Where a file goes when the operator names a path for it: the path itself,
+ * or name inside it when it is a folder (a mounted medium). Newly allocated.
+ */
+char *fs_path_in(const char *given, const char *name);
+
 /* Makes a rename or creation in the folder holding path durable (fsync of the folder). */
 int fs_sync_parent(const char *path);
 

@@ -7,7 +7,7 @@
 #define KMSRECOVER_ENGINE_H
 
 #include <stdint.h>
-#include <sys/types.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "backup.h"
@@ -39,12 +39,7 @@ struct recovery {
 	struct backup_result staged;
 	int staged_ok;
 	/* What was staged: a backup file that comes back unchanged is not read again. */
-	struct {
-		dev_t dev;
-		ino_t ino;
-		off_t size;
-		struct timespec mtime;
-	} staged_from;
+	struct stat staged_from;
 	int prereq_again;   /* step P asked again (Back): an option's answer is shown, not taken */
 	int alpha_can_back; /* the password's first question may go back (step P) */
 	int alpha_choice;   /* the password's source chosen last (kept for Back) */

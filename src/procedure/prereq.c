@@ -521,9 +521,10 @@ prereq_staged_already(struct recovery *r)
 	struct stat st;
 
 	if (!r->staged_ok || r->opt->dry_run || stat(r->backup, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_dev != r->staged_from.dev || st.st_ino != r->staged_from.ino ||
-	    st.st_size != r->staged_from.size || st.st_mtim.tv_sec != r->staged_from.mtime.tv_sec ||
-	    st.st_mtim.tv_nsec != r->staged_from.mtime.tv_nsec)
+	    st.st_dev != r->staged_from.st_dev || st.st_ino != r->staged_from.st_ino ||
+	    st.st_size != r->staged_from.st_size ||
+	    st.st_mtim.tv_sec != r->staged_from.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != r->staged_from.st_mtim.tv_nsec)
 		return 0;
 	return kmsdata_sibling_exists(&r->kmsdata, r->journal->staged);
 }
@@ -531,7 +532,6 @@ prereq_staged_already(struct recovery *r)
 int
 prereq_run(struct recovery *r)
 {
-	struct stat st;
 	int ret;
 
 	if ((ret = prereq_check_kmsdata(r)) != -1 || (ret = prereq_questions(r)) != -1)
@@ -551,11 +551,7 @@ prereq_run(struct recovery *r)
 		prereq_abandon(r);
 		return ret;
 	}
-	if (stat(r->backup, &st) == 0) {
-		r->staged_from.dev = st.st_dev;
-		r->staged_from.ino = st.st_ino;
-		r->staged_from.size = st.st_size;
-		r->staged_from.mtime = st.st_mtim;
-	}
+	if (stat(r->backup, &r->staged_from) != 0)
+		memset(&r->staged_from, 0, sizeof r->staged_from);
 	return -1;
 }

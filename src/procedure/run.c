@@ -119,19 +119,17 @@ run_steps(struct recovery *r, int first)
 		r->steps[STEP_F].state = FE_STEP_DONE;
 		return EXIT_RECOVERED;
 	}
-	for (;;) {
+	from = first == STEP_P ? STEP_1 : first;
+	/*
+	 * Back from the first confirmation: step P's questions again (the same
+	 * backup kept); a resumed run has nothing before it, and asks again.
+	 */
+	do {
 		if (first == STEP_P && (ret = run_prerequisites(r)) != STEP_GO_ON)
 			return ret;
-		from = first == STEP_P ? STEP_1 : first;
-		ret = run_confirm(r, from);
-		if (ret == STEP_GO_BACK && first == STEP_P)
-			continue; /* back to step P: its questions again, the same backup kept */
-		if (ret == STEP_GO_BACK)
-			continue; /* a resumed run has nothing before its first step */
-		if (ret != STEP_GO_ON)
-			return ret;
-		break;
-	}
+	} while ((ret = run_confirm(r, from)) == STEP_GO_BACK);
+	if (ret != STEP_GO_ON)
+		return ret;
 	for (i = from; i < STEP_COUNT; i++) {
 		if (recovery_interrupted)
 			return EXIT_FAILED;

@@ -40,16 +40,9 @@ task_where_name(struct recovery *r)
 static char *
 task_where_resolve(struct recovery *r, const char *given)
 {
-	char *name, *path, cwd[4096];
-	struct stat st;
+	char *name = task_where_name(r), *path = fs_path_in(given, name), cwd[4096];
 
-	if (stat(given, &st) == 0 && S_ISDIR(st.st_mode)) {
-		name = task_where_name(r);
-		path = xasprintf("%s%s%s", given,
-		    given[0] != '\0' && given[strlen(given) - 1] == '/' ? "" : "/", name);
-		free(name);
-	} else
-		path = xstrdup(given);
+	free(name);
 	if (path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL) {
 		name = xasprintf("%s/%s", cwd, path);
 		free(path);

@@ -27,17 +27,6 @@
 const char *const task_disk_titles[TASK_DISK_STEPS] = { N_("Where to write it"),
 	N_("The alpha string"), N_("Check it"), N_("Write the startup disk"), N_("Read it back") };
 
-/* A path named by -o or typed: the file itself, or a folder (a mounted medium) to hold it. */
-static char *
-task_disk_resolve(struct recovery *r, const char *given)
-{
-	struct stat st;
-
-	if (stat(given, &st) == 0 && S_ISDIR(st.st_mode))
-		return xasprintf("%s/%s", given, r->profile->startup_disk_name);
-	return xstrdup(given);
-}
-
 /* NULL when a startup disk can be written at path, else why not (translated). */
 static char *
 task_disk_refusal(struct recovery *r, const char *path)
@@ -72,7 +61,7 @@ task_disk_path(struct recovery *r, int *ret)
 	int reply;
 
 	if (r->opt->output != NULL)
-		return task_disk_resolve(r, r->opt->output);
+		return fs_path_in(r->opt->output, r->profile->startup_disk_name);
 	q.key = "output";
 	q.title = _("Where should the startup disk be written?");
 	q.text = _("A folder on the removable medium (the file KMSPWD.INI is written into it), or "
@@ -82,7 +71,7 @@ task_disk_path(struct recovery *r, int *ret)
 	q.def_text = found[0] != NULL && found[1] == NULL ? found[0] : NULL;
 	q.can_back = 1;
 	while ((reply = ask_text(r, &q, &answer)) == FE_OK) {
-		path = task_disk_resolve(r, answer);
+		path = fs_path_in(answer, r->profile->startup_disk_name);
 		if ((why = task_disk_refusal(r, path)) == NULL)
 			break;
 		recovery_note(r, FE_ERROR_LEVEL, NULL, "%s", why);

@@ -213,6 +213,28 @@ test_labels(void)
 	free(p);
 }
 
+/* A path named for a file: itself, or the name inside it when it is a folder. */
+static void
+test_path_in(void)
+{
+	char *dir = xasprintf("%s/medium", root), *slash = xasprintf("%s/", dir), *p;
+
+	mkdir(dir, 0700);
+	p = fs_path_in(dir, "KMSPWD.INI");
+	ok(strcmp(p, slash) > 0 && strstr(p, "/medium/KMSPWD.INI") != NULL,
+	    "path: a folder holds the name");
+	free(p);
+	p = fs_path_in(slash, "KMSPWD.INI");
+	ok(strstr(p, "/medium/KMSPWD.INI") != NULL && strstr(p, "//") == NULL,
+	    "path: a folder given with a trailing slash, one slash");
+	free(p);
+	p = fs_path_in("/no/such/bk.tar.zst", "x");
+	ok(strcmp(p, "/no/such/bk.tar.zst") == 0, "path: what is not a folder is itself");
+	free(p);
+	free(slash);
+	free(dir);
+}
+
 static void
 test_hex(void)
 {
@@ -253,6 +275,7 @@ main(void)
 	test_write_read_faults();
 	test_write_read_pipe();
 	test_remove_tree();
+	test_path_in();
 	test_clock();
 	test_utf8();
 	test_labels();
